@@ -1,0 +1,569 @@
+/**
+ * The receiver: a bounded queue, a hysteresis gate, dwell tracking and workers, composed behind
+ * one object that HTTP adapters ask for admission.
+ *
+ * @module
+ */
+
+import {
+  admit,
+  admitted,
+  type AdmissionDecision,
+  type AdmissionInput,
+  type GateReason,
+  type Rejection,
+  type RejectionReason,
+} from './admit.js';
+import { BoundedQueue } from './bounded-queue.js';
+import { DwellTracker, type LatencySummary } from './dwell-tracker.js';
+import { ClosedError, SlotSettledError } from './errors.js';
+import { HysteresisGate, hysteresis } from './hysteresis-gate.js';
+import { Listeners, type Disposer } from './listeners.js';
+import {
+  resolveOptions,
+  type BackpressureOptions,
+  type DeadLetter,
+  type ResolvedOptions,
+} from './options.js';
+import type { ReceiverQueue } from './receiver-queue.js';
+import { number, object } from './validate.js';
+import { WorkerPool } from './workers.js';
+
+/**
+ * A reserved place in the queue, given to an admitted request. Fill it with `enqueue()` once the
+ * body is parsed, or `release()` it if the request fails; releasing after an enqueue is a no-op,
+ * so an adapter may release unconditionally when the response ends.
+ */
+export interface Slot<T> {
+  readonly admitted: true;
+  /** `reserved` until the slot is filled (`enqueued`) or given back (`released`). */
+  readonly state: 'reserved' | 'enqueued' | 'released';
+  /**
+   * Puts the event into the reserved slot. Resolves once it is queued; only then may the request
+   * be answered with a 2xx. Rejects with `ClosedError` after `close()` has given up waiting.
+   */
+  enqueue(event: T): Promise<void>;
+  /** Gives the slot back unfilled. Does nothing once the slot is settled. */
+  release(): void;
+}
+
+/** The answer to `tryAdmit()`: a slot to fill, or a rejection to send. */
+export type Admission<T> = Slot<T> | Rejection;
+
+/** Counters since the receiver was created. */
+export interface BackpressureCounters {
+  /** Requests given a slot. */
+  readonly admitted: number;
+  readonly rejected: number;
+  readonly rejectedByReason: Readonly<Partial<Record<RejectionReason, number>>>;
+  /** Slots filled with an event: every event answered with a 2xx. */
+  readonly enqueued: number;
+  /** Slots given back unfilled (aborted upload, bad body). */
+  readonly released: number;
+  readonly processed: number;
+  /** Attempts that threw or rejected, retried or not. */
+  readonly failedAttempts: number;
+  readonly retried: number;
+  readonly deadLettered: number;
+  /** Events handed back by `close()`. */
+  readonly returned: number;
+}
+
+/** A point-in-time view for health routes and metrics. */
+export interface BackpressureSnapshot {
+  readonly capacity: number;
+  /** Queued plus reserved. */
+  readonly depth: number;
+  readonly queued: number;
+  readonly reserved: number;
+  readonly inFlight: number;
+  readonly concurrency: number;
+  readonly highWatermark: number;
+  readonly lowWatermark: number;
+  readonly accepting: boolean;
+  /** What holds admission closed, or `undefined` while accepting. */
+  readonly pausedBy: RejectionReason | undefined;
+  readonly closing: boolean;
+  readonly closed: boolean;
+  readonly drainRatePerSecond: number;
+  readonly dwell: LatencySummary;
+  readonly processing: LatencySummary;
+  /** The current value of each extra gate input, by its reason. */
+  readonly signals: Readonly<Partial<Record<RejectionReason, number>>>;
+  readonly counters: BackpressureCounters;
+}
+
+/** Options of `close()`. */
+export interface CloseOptions {
+  /**
+   * How long to wait for uploads in progress, the queue and the running jobs, in milliseconds.
+   * `Infinity` waits for as long as it takes.
+   * @default 10_000
+   */
+  timeoutMs?: number;
+}
+
+/** What `close()` hands back: the events it could not see through. */
+export interface CloseResult<T> {
+  /** Events still queued at the deadline, never attempted. Oldest first. */
+  readonly unprocessed: T[];
+  /**
+   * Events whose processing had started but not finished at the deadline. Their `signal` was
+   * aborted; they may have had effects, so replay them only if `process` is idempotent.
+   */
+  readonly interrupted: T[];
+  /** True when everything finished before the deadline. */
+  readonly drained: boolean;
+}
+
+/** Payload of a `pause` event. */
+export interface PauseEvent {
+  readonly reason: RejectionReason;
+  readonly depth: number;
+}
+
+/** Payload of a `resume` event. */
+export interface ResumeEvent {
+  readonly depth: number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * Creates a receiver: admission for each request, a bounded queue for admitted events, and
+ * workers that run `process` on them.
+ *
+ * @example
+ * const receiver = createBackpressure({
+ *   capacity: 1000,
+ *   process: async (event: Order) => { await saveOrder(event); },
+ * });
+ * const admission = receiver.tryAdmit();
+ * if (admission.admitted) await admission.enqueue(order);
+ * else console.log(admission.status, admission.retryAfterSeconds);
+ */
+export function createBackpressure<T>(options: BackpressureOptions<T>): Backpressure<T> {
+  return new Backpressure(options);
+}
+
+/** The receiver. Create it with {@link createBackpressure}. */
+export class Backpressure<T> {
+  readonly #options: ResolvedOptions<T>;
+  readonly #queue: ReceiverQueue<T>;
+  readonly #gate: HysteresisGate;
+  readonly #tracker: DwellTracker;
+  readonly #workers: WorkerPool<T>;
+  readonly #input: Mutable<AdmissionInput>;
+  readonly #signalOpen: boolean[];
+  readonly #counters: Mutable<BackpressureCounters>;
+  readonly #rejectedByReason: Partial<Record<RejectionReason, number>> = {};
+  readonly #slotOwner: SlotOwner<T>;
+  readonly #waiters = new Set<() => void>();
+  readonly #pause: Listeners<PauseEvent>;
+  readonly #resume: Listeners<ResumeEvent>;
+  readonly #reject: Listeners<Rejection>;
+  readonly #deadLetter: Listeners<DeadLetter<T>>;
+  #pausedBy: GateReason | undefined;
+  #signalsStarted = false;
+  #closing = false;
+  #closed = false;
+  #closePromise: Promise<CloseResult<T>> | undefined;
+
+  constructor(options: BackpressureOptions<T>) {
+    const resolved = resolveOptions(options);
+    this.#options = resolved;
+    this.#queue =
+      resolved.queue ?? new BoundedQueue<T>({ capacity: resolved.capacity, clock: resolved.clock });
+    this.#gate = new HysteresisGate({
+      capacity: resolved.capacity,
+      highWatermark: resolved.highWatermark as number | undefined,
+      lowWatermark: resolved.lowWatermark as number | undefined,
+      dwell: resolved.dwell,
+    });
+    this.#tracker = new DwellTracker({ ...resolved.tracking, clock: resolved.clock });
+    this.#signalOpen = resolved.signals.map(() => true);
+    this.#counters = {
+      admitted: 0,
+      rejected: 0,
+      rejectedByReason: this.#rejectedByReason,
+      enqueued: 0,
+      released: 0,
+      processed: 0,
+      failedAttempts: 0,
+      retried: 0,
+      deadLettered: 0,
+      returned: 0,
+    };
+    this.#input = {
+      depth: 0,
+      capacity: resolved.capacity,
+      lowWatermark: this.#gate.lowWatermark,
+      closedBy: undefined,
+      drainRatePerSecond: 0,
+      p95DwellMs: undefined,
+      closing: false,
+      jitter: 0,
+    };
+
+    const warn = (error: unknown): void => {
+      resolved.logger.warn(`backpressure: a listener threw: ${String(error)}`);
+    };
+    this.#pause = new Listeners(warn);
+    this.#resume = new Listeners(warn);
+    this.#reject = new Listeners(warn);
+    this.#deadLetter = new Listeners(warn);
+    this.#slotOwner = {
+      commit: (event) => this.#commit(event),
+      release: () => {
+        this.#releaseSlot();
+      },
+    };
+    this.#workers = new WorkerPool({
+      queue: this.#queue,
+      process: resolved.process,
+      concurrency: resolved.concurrency,
+      maxAttempts: resolved.maxAttempts,
+      initialDelayMs: resolved.initialDelayMs,
+      maxDelayMs: resolved.maxDelayMs,
+      backoffFactor: resolved.backoffFactor,
+      tracker: this.#tracker,
+      clock: resolved.clock,
+      events: {
+        processed: () => this.#counters.processed++,
+        retried: () => this.#counters.retried++,
+        failedAttempt: () => this.#counters.failedAttempts++,
+        deadLettered: (event, error, attempts) => {
+          this.#reportDeadLetter({ event, error, attempts });
+        },
+        settled: () => {
+          this.#changed();
+        },
+      },
+    });
+  }
+
+  /** The most events queued or reserved at once. */
+  get capacity(): number {
+    return this.#options.capacity;
+  }
+
+  /** The resolved depth at which admission stops. */
+  get highWatermark(): number {
+    return this.#gate.highWatermark;
+  }
+
+  /** The resolved depth at which admission resumes. */
+  get lowWatermark(): number {
+    return this.#gate.lowWatermark;
+  }
+
+  /** True while a request arriving now would be admitted. */
+  get isAccepting(): boolean {
+    this.#evaluate();
+    return !this.#closing && this.#pausedBy === undefined && this.#depth() < this.capacity;
+  }
+
+  /** True once `close()` has been called. */
+  get isClosing(): boolean {
+    return this.#closing;
+  }
+
+  /** True once `close()` has finished: no slot can be filled any more. */
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Decides on one request, from its headers alone, before any of its body is read. Admitted: a
+   * slot is reserved and returned. Rejected: the rejection carries the status and
+   * `Retry-After` to send.
+   */
+  tryAdmit(): Admission<T> {
+    this.#evaluate();
+    const input = this.#input;
+    input.depth = this.#depth();
+    input.closedBy = this.#pausedBy;
+    input.closing = this.#closing;
+    input.drainRatePerSecond = this.#tracker.drainRatePerSecond;
+    input.p95DwellMs = this.#tracker.dwell.p95Ms;
+    input.jitter = this.#options.random();
+
+    let decision: AdmissionDecision = admit(input, this.#options.policy);
+    if (decision.admitted && !this.#queue.tryReserve()) {
+      // The gate saw room the backend no longer has (a queue shared with other processes):
+      // decide again on a full queue, which rejects with `queue_full`.
+      input.depth = input.capacity;
+      decision = admit(input, this.#options.policy);
+    }
+
+    if (!decision.admitted) {
+      this.#counters.rejected++;
+      this.#rejectedByReason[decision.reason] = (this.#rejectedByReason[decision.reason] ?? 0) + 1;
+      this.#reject.emit(decision);
+      return decision;
+    }
+
+    this.#counters.admitted++;
+    return new ReservedSlot(this.#slotOwner);
+  }
+
+  /**
+   * Admits and enqueues an event in one step, for callers that have the event in hand (a
+   * consumer of another queue, say). Resolves with the decision; rejected events are not kept.
+   */
+  async push(event: T): Promise<AdmissionDecision> {
+    const admission = this.tryAdmit();
+    if (!admission.admitted) return admission;
+
+    await admission.enqueue(event);
+    return admitted;
+  }
+
+  /** Resolves once nothing is queued, reserved or being processed. */
+  onIdle(): Promise<void> {
+    return this.#waitUntilDrained(Infinity).then(() => undefined);
+  }
+
+  /** Called when admission stops, with the reason. Returns a disposer. */
+  onPause(listener: (event: PauseEvent) => void): Disposer {
+    return this.#pause.add(listener);
+  }
+
+  /** Called when admission resumes. Returns a disposer. */
+  onResume(listener: (event: ResumeEvent) => void): Disposer {
+    return this.#resume.add(listener);
+  }
+
+  /** Called on every rejection, after the decision. Keep it cheap. Returns a disposer. */
+  onReject(listener: (rejection: Rejection) => void): Disposer {
+    return this.#reject.add(listener);
+  }
+
+  /** Called for each event that failed every attempt. Returns a disposer. */
+  onDeadLetter(listener: (letter: DeadLetter<T>) => void): Disposer {
+    return this.#deadLetter.add(listener);
+  }
+
+  /** The receiver's state now. Allocates: meant for health routes and metric scrapes. */
+  snapshot(): BackpressureSnapshot {
+    this.#evaluate();
+    const signals: Partial<Record<RejectionReason, number>> = {};
+    for (const signal of this.#options.signals) signals[signal.reason] = signal.read();
+
+    return {
+      capacity: this.capacity,
+      depth: this.#depth(),
+      queued: this.#queue.size,
+      reserved: this.#queue.reserved,
+      inFlight: this.#workers.inFlight,
+      concurrency: this.#options.concurrency,
+      highWatermark: this.#gate.highWatermark,
+      lowWatermark: this.#gate.lowWatermark,
+      accepting: this.isAccepting,
+      pausedBy: this.#closing ? 'closing' : this.#pausedBy,
+      closing: this.#closing,
+      closed: this.#closed,
+      drainRatePerSecond: this.#tracker.drainRatePerSecond,
+      dwell: this.#tracker.dwell,
+      processing: this.#tracker.processing,
+      signals,
+      counters: { ...this.#counters, rejectedByReason: { ...this.#rejectedByReason } },
+    };
+  }
+
+  /**
+   * Stops admitting (every request now gets the closing status), waits up to `timeoutMs` for
+   * uploads in progress to enqueue, for the queue to drain and for running jobs to finish, then
+   * hands back whatever is left. Calling it again returns the same promise.
+   */
+  close(options: CloseOptions = {}): Promise<CloseResult<T>> {
+    if (this.#closePromise !== undefined) return this.#closePromise;
+
+    const timeoutMs = number('timeoutMs', object('options', options).timeoutMs, 10_000, 0);
+    const wasAccepting = this.#pausedBy === undefined;
+    this.#closing = true;
+    if (wasAccepting) this.#pause.emit({ reason: 'closing', depth: this.#depth() });
+    this.#closePromise = this.#shutdown(timeoutMs);
+    return this.#closePromise;
+  }
+
+  async #shutdown(timeoutMs: number): Promise<CloseResult<T>> {
+    const drained = await this.#waitUntilDrained(timeoutMs);
+    this.#closed = true;
+    // Abandon first: it also stops the pool, so nothing is dequeued while the rest is drained.
+    const interrupted = this.#workers.abandon();
+    const unprocessed = await this.#queue.drain();
+    this.#counters.returned += interrupted.length + unprocessed.length;
+    for (const signal of this.#options.signals) signal.stop?.();
+
+    return { unprocessed, interrupted, drained };
+  }
+
+  #depth(): number {
+    return this.#queue.size + this.#queue.reserved;
+  }
+
+  /** Advances the gate and the signals, and reports a change of state to listeners. */
+  #evaluate(): void {
+    if (!this.#signalsStarted) this.#startSignals();
+
+    const depth = this.#depth();
+    this.#gate.update(depth, this.#gate.dwellHighMs === Infinity ? 0 : this.#currentDwellMs());
+    const closedBy = this.#gate.closedBy;
+    let pausedBy: GateReason | undefined =
+      closedBy === 'depth' ? 'saturated' : closedBy === 'dwell' ? 'slow_consumer' : undefined;
+
+    const signals = this.#options.signals;
+    for (let i = 0; i < signals.length; i++) {
+      const signal = signals[i];
+      if (signal === undefined) continue;
+
+      const open = hysteresis(this.#signalOpen[i] ?? true, signal.read(), signal.high, signal.low);
+      this.#signalOpen[i] = open;
+      if (!open) pausedBy ??= signal.reason;
+    }
+
+    const wasPaused = this.#pausedBy !== undefined;
+    this.#pausedBy = pausedBy;
+    if (this.#closing) return;
+
+    if (!wasPaused && pausedBy !== undefined) this.#pause.emit({ reason: pausedBy, depth });
+    else if (wasPaused && pausedBy === undefined) this.#resume.emit({ depth });
+  }
+
+  /**
+   * The dwell figure the gate reads: the recent p95, or the age of the oldest waiting event when
+   * that is larger (a stalled consumer records no dwell at all). An empty queue has none.
+   */
+  #currentDwellMs(): number {
+    if (this.#queue.size === 0) return 0;
+
+    const p95 = this.#tracker.dwell.p95Ms ?? 0;
+    const oldest = this.#queue.peekEnqueuedAt?.();
+    return oldest === undefined ? p95 : Math.max(p95, this.#options.clock() - oldest);
+  }
+
+  #startSignals(): void {
+    this.#signalsStarted = true;
+    for (const signal of this.#options.signals) signal.start?.();
+  }
+
+  #commit(event: T): Promise<void> {
+    if (this.#closed) {
+      this.#releaseSlot();
+      return Promise.reject(new ClosedError());
+    }
+
+    const pending = this.#queue.enqueueReserved(event);
+    if (pending === undefined) {
+      this.#afterEnqueue();
+      return Promise.resolve();
+    }
+
+    return pending.then(() => {
+      this.#afterEnqueue();
+    });
+  }
+
+  #afterEnqueue(): void {
+    this.#counters.enqueued++;
+    this.#workers.pump();
+    this.#changed();
+  }
+
+  #releaseSlot(): void {
+    this.#queue.release();
+    this.#counters.released++;
+    this.#changed();
+  }
+
+  /** Re-evaluates the gate (so `resume` fires without waiting for a request) and the waiters. */
+  #changed(): void {
+    this.#evaluate();
+    for (const waiter of this.#waiters) waiter();
+  }
+
+  #isDrained(): boolean {
+    return this.#depth() === 0 && this.#workers.inFlight === 0;
+  }
+
+  /** Resolves true once drained, or false when `timeoutMs` passes first. */
+  #waitUntilDrained(timeoutMs: number): Promise<boolean> {
+    if (this.#isDrained()) return Promise.resolve(true);
+
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const check = (): void => {
+        if (!this.#isDrained()) return;
+        this.#waiters.delete(check);
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.#waiters.add(check);
+
+      if (timeoutMs !== Infinity) {
+        // This timer is the one that keeps the process alive during shutdown: long enough to
+        // drain, never longer than the deadline the caller set.
+        timer = setTimeout(() => {
+          this.#waiters.delete(check);
+          resolve(false);
+        }, timeoutMs);
+      }
+    });
+  }
+
+  #reportDeadLetter(letter: DeadLetter<T>): void {
+    this.#counters.deadLettered++;
+    const { onDeadLetter, logger } = this.#options;
+    if (onDeadLetter === undefined && this.#deadLetter.size === 0) {
+      logger.warn(
+        `backpressure: an event failed ${letter.attempts} attempts and no onDeadLetter handler ` +
+          `is set (${this.#counters.deadLettered} so far): ${String(letter.error)}`,
+      );
+    }
+
+    this.#deadLetter.emit(letter);
+    if (onDeadLetter === undefined) return;
+
+    // The hook may be async; its failure must not become an unhandled rejection.
+    Promise.resolve()
+      .then(() => onDeadLetter(letter))
+      .catch((error: unknown) => {
+        logger.warn(`backpressure: onDeadLetter threw: ${String(error)}`);
+      });
+  }
+}
+
+/** How a slot reaches back into its receiver without widening the receiver's public surface. */
+interface SlotOwner<T> {
+  commit(event: T): Promise<void>;
+  release(): void;
+}
+
+class ReservedSlot<T> implements Slot<T> {
+  readonly admitted = true as const;
+  #state: Slot<T>['state'] = 'reserved';
+  readonly #owner: SlotOwner<T>;
+
+  constructor(owner: SlotOwner<T>) {
+    this.#owner = owner;
+  }
+
+  get state(): Slot<T>['state'] {
+    return this.#state;
+  }
+
+  enqueue(event: T): Promise<void> {
+    if (this.#state !== 'reserved') return Promise.reject(new SlotSettledError(this.#state));
+
+    this.#state = 'enqueued';
+    return this.#owner.commit(event);
+  }
+
+  release(): void {
+    if (this.#state !== 'reserved') return;
+
+    this.#state = 'released';
+    this.#owner.release();
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The workers that drain the queue: a concurrency cap, retries with exponential backoff, and a
+ * dead-letter exit for events that fail every attempt.
+ *
+ * @module
+ */
+
+import type { QueuedItem } from './bounded-queue.js';
+import type { Clock } from './clock.js';
+import type { DwellTracker } from './dwell-tracker.js';
+import type { ProcessContext } from './options.js';
+import type { ReceiverQueue } from './receiver-queue.js';
+import { sleep } from './timers.js';
+
+/** What the pool reports back to the receiver as events move through it. */
+export interface WorkerEvents<T> {
+  processed(): void;
+  retried(): void;
+  failedAttempt(): void;
+  deadLettered(event: T, error: unknown, attempts: number): void;
+  /** Called after every change of the in-flight count, to re-evaluate the gate and waiters. */
+  settled(): void;
+}
+
+/** Everything the pool needs, resolved by the receiver. */
+export interface WorkerPoolConfig<T> {
+  readonly queue: ReceiverQueue<T>;
+  readonly process: (event: T, context: ProcessContext) => unknown;
+  readonly concurrency: number;
+  readonly maxAttempts: number;
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly backoffFactor: number;
+  readonly tracker: DwellTracker;
+  readonly clock: Clock;
+  readonly events: WorkerEvents<T>;
+}
+
+/** One event taken from the queue and not yet finished. */
+interface Job<T> {
+  /** The event, once the dequeue has resolved. */
+  item: QueuedItem<T> | undefined;
+  readonly controller: AbortController;
+  /** Set when shutdown gave up on the job: whatever it does later is no longer counted. */
+  abandoned: boolean;
+}
+
+/** Takes events from the queue and runs them, never more than `concurrency` at once. */
+export class WorkerPool<T> {
+  readonly #config: WorkerPoolConfig<T>;
+  readonly #jobs = new Set<Job<T>>();
+  #stopped = false;
+
+  constructor(config: WorkerPoolConfig<T>) {
+    this.#config = config;
+  }
+
+  /** Jobs taken from the queue and not finished: being processed or waiting to retry. */
+  get inFlight(): number {
+    return this.#jobs.size;
+  }
+
+  /** Starts jobs while a worker is free and an event waits. Cheap to call after any change. */
+  pump(): void {
+    const { queue, concurrency } = this.#config;
+    while (!this.#stopped && this.#jobs.size < concurrency && queue.size > 0) {
+      const job: Job<T> = { item: undefined, controller: new AbortController(), abandoned: false };
+      // Counted before the dequeue resolves, so a slow backend cannot oversubscribe the workers.
+      this.#jobs.add(job);
+      void this.#run(job);
+    }
+  }
+
+  /**
+   * Stops taking events and gives up on the jobs still running: their signals abort, and the
+   * events they hold are returned so that the caller can keep them.
+   */
+  abandon(): T[] {
+    this.#stopped = true;
+    const events: T[] = [];
+    for (const job of this.#jobs) {
+      job.abandoned = true;
+      if (job.item !== undefined) events.push(job.item.value);
+      job.controller.abort();
+    }
+
+    this.#jobs.clear();
+    return events;
+  }
+
+  async #run(job: Job<T>): Promise<void> {
+    try {
+      const item = await this.#config.queue.dequeue();
+      if (item !== undefined && !job.abandoned) await this.#attempt(job, item);
+    } finally {
+      if (!job.abandoned) {
+        this.#jobs.delete(job);
+        this.#config.events.settled();
+        this.pump();
+      }
+    }
+  }
+
+  async #attempt(job: Job<T>, item: QueuedItem<T>): Promise<void> {
+    const { clock, tracker, events, maxAttempts } = this.#config;
+    job.item = item;
+    const dwellMs = clock() - item.enqueuedAt;
+    tracker.recordDwell(dwellMs);
+    let delayMs = this.#config.initialDelayMs;
+
+    for (let attempt = 1; ; attempt++) {
+      const startedAt = clock();
+      const context: ProcessContext = { attempt, dwellMs, signal: job.controller.signal };
+      try {
+        await this.#config.process(item.value, context);
+        if (job.abandoned) return;
+        tracker.recordCompletion(clock() - startedAt);
+        events.processed();
+        return;
+      } catch (error) {
+        if (job.abandoned) return;
+        events.failedAttempt();
+
+        if (attempt >= maxAttempts) {
+          tracker.recordCompletion(clock() - startedAt);
+          events.deadLettered(item.value, error, attempt);
+          return;
+        }
+      }
+
+      events.retried();
+      await sleep(delayMs, job.controller.signal);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- abandon() may have run during the sleep
+      if (job.abandoned) return;
+      delayMs = Math.min(delayMs * this.#config.backoffFactor, this.#config.maxDelayMs);
+    }
+  }
+}
