@@ -16,7 +16,11 @@ export type BackpressureErrorCode =
   | 'ERR_BACKPRESSURE_OPTION_RANGE'
   | 'ERR_BACKPRESSURE_CLOSED'
   | 'ERR_BACKPRESSURE_SLOT_SETTLED'
-  | 'ERR_BACKPRESSURE_QUEUE_FULL';
+  | 'ERR_BACKPRESSURE_QUEUE_FULL'
+  | 'ERR_BACKPRESSURE_BODY_INVALID'
+  | 'ERR_BACKPRESSURE_BODY_TOO_LARGE'
+  | 'ERR_BACKPRESSURE_UNSUPPORTED_MEDIA_TYPE'
+  | 'ERR_BACKPRESSURE_BODY_ABORTED';
 
 interface Branded {
   readonly [brand]: true;
@@ -47,6 +51,9 @@ export class BackpressureError extends Error {
   // Option errors extend the built-in TypeError and RangeError, so a brand check stands in for
   // the prototype chain they cannot share with this class.
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses inherit this method; for them the ordinary prototype check applies, or every
+    // branded error would pass for a `ClosedError`.
+    if (this !== BackpressureError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return isBranded(value);
   }
 }

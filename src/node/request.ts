@@ -1,0 +1,244 @@
+/**
+ * The Node.js half of every adapter built on `node:http` (Express, Koa and plain `node:http`):
+ * admission from the request head, release of the slot when the response ends, the size-limited
+ * body reader, the receiver route and `Expect: 100-continue`.
+ *
+ * @module
+ */
+
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+
+import type { Admission, Backpressure, Slot } from '../core/receiver.js';
+import {
+  aborted,
+  assertDeclaredLength,
+  assertJsonContentType,
+  concat,
+  invalidEvent,
+  parseJson,
+  RequestBodyError,
+  tooLarge,
+} from '../http/body.js';
+import {
+  mustCloseConnection,
+  resolveGuardOptions,
+  type GuardOptions,
+  type ResolvedGuardOptions,
+  type ResolvedReceiveOptions,
+} from '../http/options.js';
+import {
+  acceptedResponse,
+  bodyErrorResponse,
+  rejectionResponse,
+  type PlainResponse,
+} from '../http/responses.js';
+import { ClosedError } from '../core/errors.js';
+
+/** Admissions granted while answering `Expect: 100-continue`, waiting for their guard. */
+const admittedEarly = new WeakMap<IncomingMessage, Slot<unknown>>();
+
+/** The path of a request, without its query string. */
+export function requestPath(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** Writes a plain response, unless the client is gone or a response was already started. */
+export function writePlain(res: ServerResponse, response: PlainResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  // A known length spares the client chunked decoding and lets the connection be reused.
+  res.writeHead(response.status, {
+    ...response.headers,
+    'content-length': Buffer.byteLength(response.body),
+  });
+  res.end(response.body);
+}
+
+/** The rejection response for a Node request, closing the connection if its body is unread. */
+export function nodeRejection(
+  req: IncomingMessage,
+  rejection: Extract<Admission<unknown>, { admitted: false }>,
+  options: ResolvedGuardOptions,
+): PlainResponse {
+  const close = mustCloseConnection(
+    req.headers['content-length'],
+    req.headers['transfer-encoding'],
+    options.drainLimitBytes,
+  );
+  return rejectionResponse(rejection, close, options.rejectResponse);
+}
+
+/**
+ * Asks the receiver about one request. Rejected: the rejection is written and `undefined`
+ * returned. Admitted: the slot is returned, and it is released when the response closes unless
+ * the route filled it first.
+ */
+export function admitNodeRequest<T>(
+  receiver: Backpressure<T>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: ResolvedGuardOptions,
+): Slot<T> | undefined {
+  const early = admittedEarly.get(req) as Slot<T> | undefined;
+  const admission = early ?? receiver.tryAdmit();
+  if (!admission.admitted) {
+    writePlain(res, nodeRejection(req, admission, options));
+    return undefined;
+  }
+
+  // Attached before anything awaits: 'close' fires both when the response ends and when the
+  // client disconnects mid-upload, and release() after an enqueue does nothing.
+  if (early === undefined) releaseOnClose(res, admission);
+  return admission;
+}
+
+function releaseOnClose(res: ServerResponse, slot: Slot<unknown>): void {
+  res.once('close', () => {
+    slot.release();
+  });
+}
+
+/**
+ * Reads a request body into memory, refusing more than `limitBytes` (413, before reading when
+ * `Content-Length` already says so) and reporting a client that disconnects (aborted).
+ */
+export function readNodeBody(req: IncomingMessage, limitBytes: number): Promise<Uint8Array> {
+  assertDeclaredLength(req.headers['content-length'], limitBytes);
+  if (req.destroyed) return Promise.reject(aborted());
+  // Nothing left to read: whoever consumed the stream before us kept the bytes.
+  if (req.readableEnded) return Promise.resolve(new Uint8Array(0));
+
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onClose);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Uint8Array): void => {
+      length += chunk.byteLength;
+      if (length > limitBytes) {
+        cleanup();
+        reject(tooLarge(limitBytes));
+        return;
+      }
+
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(concat(chunks, length));
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(aborted());
+    };
+
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onClose);
+    req.on('close', onClose);
+  });
+}
+
+/**
+ * The receiver route's work after admission: check the content type, read and parse the body,
+ * queue the event and answer 202. A bad body gets 400, 413 or 415 and its slot back.
+ */
+export async function receiveNodeRequest<T>(
+  receiver: Backpressure<T>,
+  slot: Slot<T>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: ResolvedReceiveOptions<T>,
+  parsedBody?: { readonly value: unknown },
+): Promise<void> {
+  try {
+    const body = parsedBody?.value ?? (await readJson(req, options));
+    await slot.enqueue(toEvent(body, options));
+    writePlain(res, acceptedResponse);
+  } catch (error) {
+    slot.release();
+    if (error instanceof RequestBodyError) {
+      const close = error.status === 415 && unreadBodyIsLarge(req, options);
+      writePlain(res, bodyErrorResponse(error, close));
+      return;
+    }
+
+    if (!(error instanceof ClosedError)) throw error;
+    // The deadline of close() passed while this body was uploading: the event was not queued.
+    const rejection = receiver.tryAdmit();
+    if (!rejection.admitted) writePlain(res, nodeRejection(req, rejection, options));
+  }
+}
+
+async function readJson<T>(
+  req: IncomingMessage,
+  options: ResolvedReceiveOptions<T>,
+): Promise<unknown> {
+  assertJsonContentType(req.headers['content-type']);
+  return parseJson(await readNodeBody(req, options.limitBytes));
+}
+
+function toEvent<T>(body: unknown, options: ResolvedReceiveOptions<T>): T {
+  try {
+    return options.toEvent(body);
+  } catch (error) {
+    throw invalidEvent(error);
+  }
+}
+
+function unreadBodyIsLarge(req: IncomingMessage, options: ResolvedGuardOptions): boolean {
+  return (
+    !req.readableEnded &&
+    mustCloseConnection(
+      req.headers['content-length'],
+      req.headers['transfer-encoding'],
+      options.drainLimitBytes,
+    )
+  );
+}
+
+/**
+ * Answers `Expect: 100-continue` from the gate: a client that would be rejected is told so before
+ * it sends its body; an admitted one gets `100 Continue` and its slot travels with the request to
+ * the guard. Returns a function that removes the listener.
+ *
+ * @example
+ * const server = app.listen(3000);
+ * handleExpectContinue(server, receiver, { exclude: ['/health'] });
+ */
+export function handleExpectContinue(
+  server: Server,
+  receiver: Backpressure<unknown>,
+  options: GuardOptions = {},
+): () => void {
+  const resolved = resolveGuardOptions(options);
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    if (resolved.isExcluded(req.method ?? 'GET', requestPath(req))) {
+      res.writeContinue();
+      server.emit('request', req, res);
+      return;
+    }
+
+    const admission = receiver.tryAdmit();
+    if (!admission.admitted) {
+      writePlain(res, rejectionResponse(admission, true, resolved.rejectResponse));
+      return;
+    }
+
+    admittedEarly.set(req, admission);
+    // Released here too, in case the route that takes this request carries no guard.
+    releaseOnClose(res, admission);
+    res.writeContinue();
+    server.emit('request', req, res);
+  };
+
+  server.on('checkContinue', listener);
+  return () => {
+    server.off('checkContinue', listener);
+  };
+}
