@@ -84,8 +84,8 @@ export function receive<T>(
  * Creates a request listener serving the receiver's snapshot as JSON. With `readiness: true` it
  * answers 503 once shutdown has begun.
  */
-export function statusRoute(
-  receiver: Backpressure<unknown>,
+export function statusRoute<T>(
+  receiver: Backpressure<T>,
   options: { readiness?: boolean } = {},
 ): RequestListener {
   const readiness = options.readiness ?? false;

@@ -111,7 +111,7 @@ export const acceptedResponse: PlainResponse = Object.freeze({
  * shutdown has begun, so that a load balancer stops routing here; shedding alone keeps it 200,
  * because a process that sheds load is still healthy.
  */
-export function statusResponse(receiver: Backpressure<unknown>, readiness: boolean): PlainResponse {
+export function statusResponse<T>(receiver: Backpressure<T>, readiness: boolean): PlainResponse {
   const snapshot = receiver.snapshot();
   return {
     status: readiness && snapshot.closing ? 503 : 200,

@@ -35,7 +35,7 @@ import {
 import { ClosedError } from '../core/errors.js';
 
 /** Admissions granted while answering `Expect: 100-continue`, waiting for their guard. */
-const admittedEarly = new WeakMap<IncomingMessage, Slot<unknown>>();
+const admittedEarly = new WeakMap<IncomingMessage, Slot<never>>();
 
 /** The path of a request, without its query string. */
 export function requestPath(req: IncomingMessage): string {
@@ -211,9 +211,9 @@ function unreadBodyIsLarge(req: IncomingMessage, options: ResolvedGuardOptions):
  * const server = app.listen(3000);
  * handleExpectContinue(server, receiver, { exclude: ['/health'] });
  */
-export function handleExpectContinue(
+export function handleExpectContinue<T>(
   server: Server,
-  receiver: Backpressure<unknown>,
+  receiver: Backpressure<T>,
   options: GuardOptions = {},
 ): () => void {
   const resolved = resolveGuardOptions(options);
