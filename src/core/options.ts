@@ -131,6 +131,8 @@ export interface BackpressureOptions<T> {
     windowMs?: number;
     /** Samples needed before a percentile is reported. @default 20 */
     minSamples?: number;
+    /** How long computed percentiles are reused, in milliseconds. @default 250 */
+    refreshMs?: number;
     /** Drain-rate smoothing window, in milliseconds. @default 10_000 */
     rateWindowMs?: number;
   };
@@ -183,7 +185,9 @@ export function resolveOptions<T>(options: BackpressureOptions<T>): ResolvedOpti
   const queue = raw.queue as ReceiverQueue<T> | undefined;
   if (
     queue !== undefined &&
-    (typeof queue !== 'object' || typeof queue.tryReserve !== 'function')
+    (typeof queue !== 'object' ||
+      (queue as unknown) === null ||
+      typeof queue.tryReserve !== 'function')
   ) {
     throw new OptionTypeError('queue', 'a ReceiverQueue', queue);
   }
@@ -255,7 +259,8 @@ function resolveSignals(value: unknown): readonly PressureSignal[] {
   });
 }
 
-function resolveLogger(value: unknown): Logger {
+/** Checks a `logger` option; `console` when it is absent. */
+export function resolveLogger(value: unknown): Logger {
   if (value === undefined) return console;
   if (typeof value !== 'object' || value === null || !('warn' in value)) {
     throw new OptionTypeError('logger', 'an object with a warn() method', value);
