@@ -1,8 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
+  // One entry per subpath export; package.json's `exports` lists the same names.
   entry: {
     index: 'src/index.ts',
+    node: 'src/adapters/node.ts',
+    process: 'src/process.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -11,6 +14,7 @@ export default defineConfig({
   splitting: true,
   treeshake: true,
   target: 'es2022',
+  // Keeps `node:` imports as written, and Node-only modules out of runtime-agnostic chunks.
   platform: 'node',
   removeNodeProtocol: false,
 });
