@@ -113,7 +113,9 @@ export function retryAfterSeconds(
   reason: RejectionReason,
   policy: AdmissionPolicy,
 ): number {
-  if (policy.fixedRetryAfterSeconds !== undefined) return policy.fixedRetryAfterSeconds;
+  if (policy.fixedRetryAfterSeconds !== undefined) {
+    return clampSeconds(policy.fixedRetryAfterSeconds, policy);
+  }
   if (input.drainRatePerSecond <= 0) return policy.maxRetryAfterSeconds;
 
   // A gate closed by depth reopens at the low watermark, so only the part above it must drain.

@@ -73,14 +73,19 @@ export class DwellTracker {
   readonly #processing: SampleRing;
   readonly #rate: DrainRateMeter;
 
-  constructor(options: DwellTrackerOptions = {}) {
-    const parsed = object('options', options);
-    this.#clock = fn('clock', parsed.clock, monotonicClock);
-    const sampleSize = integer('sampleSize', parsed.sampleSize, 1024, 1, 1 << 20);
-    this.#windowMs = number('windowMs', parsed.windowMs, 10_000, 1);
-    this.#minSamples = integer('minSamples', parsed.minSamples, 20, 1, sampleSize);
-    this.#refreshMs = number('refreshMs', parsed.refreshMs, 250, 0);
-    const rateWindowMs = number('rateWindowMs', parsed.rateWindowMs, 10_000, 1);
+  /**
+   * @param optionPath Prefixed to option names in error messages, for a tracker built from a
+   *   nested options object (the receiver passes `'tracking.'`).
+   */
+  constructor(options: DwellTrackerOptions = {}, optionPath = '') {
+    const parsed = object(optionPath === '' ? 'options' : optionPath.slice(0, -1), options);
+    const name = (option: string): string => optionPath + option;
+    this.#clock = fn(name('clock'), parsed.clock, monotonicClock);
+    const sampleSize = integer(name('sampleSize'), parsed.sampleSize, 1024, 1, 1 << 20);
+    this.#windowMs = number(name('windowMs'), parsed.windowMs, 10_000, 1);
+    this.#minSamples = integer(name('minSamples'), parsed.minSamples, 20, 1, sampleSize);
+    this.#refreshMs = number(name('refreshMs'), parsed.refreshMs, 250, 0);
+    const rateWindowMs = number(name('rateWindowMs'), parsed.rateWindowMs, 10_000, 1);
     this.#dwell = new SampleRing(sampleSize);
     this.#processing = new SampleRing(sampleSize);
     this.#rate = new DrainRateMeter({

@@ -17,6 +17,7 @@ export type BackpressureErrorCode =
   | 'ERR_BACKPRESSURE_CLOSED'
   | 'ERR_BACKPRESSURE_SLOT_SETTLED'
   | 'ERR_BACKPRESSURE_QUEUE_FULL'
+  | 'ERR_BACKPRESSURE_NO_SLOT'
   | 'ERR_BACKPRESSURE_BODY_INVALID'
   | 'ERR_BACKPRESSURE_BODY_TOO_LARGE'
   | 'ERR_BACKPRESSURE_UNSUPPORTED_MEDIA_TYPE'
@@ -117,6 +118,18 @@ export class QueueFullError extends BackpressureError {
   constructor(depth: number, capacity: number) {
     super('ERR_BACKPRESSURE_QUEUE_FULL', `The queue is full (${depth}/${capacity} slots)`);
     this.name = 'QueueFullError';
+  }
+}
+
+/** A route asked for the slot of a request that has none: no guard ran before it. */
+export class MissingSlotError extends BackpressureError {
+  constructor(where: string) {
+    super(
+      'ERR_BACKPRESSURE_NO_SLOT',
+      `No backpressure slot in ${where}: put guard(receiver) before this handler, ` +
+        'and do not ask for a slot on an excluded path',
+    );
+    this.name = 'MissingSlotError';
   }
 }
 

@@ -41,7 +41,7 @@ export interface PressureSignal {
   readonly low: number;
   /** The current value. Called on every admission decision: it must be cheap (a cached read). */
   read(): number;
-  /** Starts sampling; called once, on the first admission decision. */
+  /** Starts sampling; called once, on the first evaluation of the gate (a decision or a snapshot). */
   start?(): void;
   /** Stops sampling and frees timers; called by `close()`. */
   stop?(): void;
@@ -136,7 +136,7 @@ export interface BackpressureOptions<T> {
     /** Drain-rate smoothing window, in milliseconds. @default 10_000 */
     rateWindowMs?: number;
   };
-  /** Extra gate inputs, such as the process signals of `backpressure/node`. @default [] */
+  /** Extra gate inputs, such as the process signals of `backpressure/process`. @default [] */
   signals?: readonly PressureSignal[];
   /**
    * The queue behind the receiver. Replace it with a shared backend to spread one budget over

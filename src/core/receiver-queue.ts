@@ -27,7 +27,10 @@ export interface ReceiverQueue<T> {
   tryReserve(): boolean;
   /** Gives back a slot reserved earlier, unfilled. */
   release(): void;
-  /** Fills a slot reserved earlier. Resolves once the event is safely queued. */
+  /**
+   * Fills a slot reserved earlier. Resolves once the event is safely queued. On failure (a throw
+   * or a rejection) the slot must still count as reserved: the receiver releases it.
+   */
   enqueueReserved(value: T): void | Promise<void>;
   /** Takes the oldest event, or `undefined` when none waits. */
   dequeue(): QueuedItem<T> | undefined | Promise<QueuedItem<T> | undefined>;

@@ -180,7 +180,7 @@ export class Backpressure<T> {
       lowWatermark: resolved.lowWatermark as number | undefined,
       dwell: resolved.dwell,
     });
-    this.#tracker = new DwellTracker({ ...resolved.tracking, clock: resolved.clock });
+    this.#tracker = new DwellTracker({ ...resolved.tracking, clock: resolved.clock }, 'tracking.');
     this.#signalOpen = resolved.signals.map(() => true);
     this.#counters = {
       admitted: 0,
@@ -194,15 +194,25 @@ export class Backpressure<T> {
       deadLettered: 0,
       returned: 0,
     };
+    const tracker = this.#tracker;
+    const random = resolved.random;
+    // The last three fields matter only to a rejection: as getters they cost nothing (no clock
+    // read, no random draw) on the admit path, and admit() stays a function of what it reads.
     this.#input = {
       depth: 0,
       capacity: resolved.capacity,
       lowWatermark: this.#gate.lowWatermark,
       closedBy: undefined,
-      drainRatePerSecond: 0,
-      p95DwellMs: undefined,
       closing: false,
-      jitter: 0,
+      get drainRatePerSecond() {
+        return tracker.drainRatePerSecond;
+      },
+      get p95DwellMs() {
+        return tracker.dwell.p95Ms;
+      },
+      get jitter() {
+        return random();
+      },
     };
 
     const warn = (error: unknown): void => {
@@ -284,9 +294,6 @@ export class Backpressure<T> {
     input.depth = this.#depth();
     input.closedBy = this.#pausedBy;
     input.closing = this.#closing;
-    input.drainRatePerSecond = this.#tracker.drainRatePerSecond;
-    input.p95DwellMs = this.#tracker.dwell.p95Ms;
-    input.jitter = this.#options.random();
 
     let decision: AdmissionDecision = admit(input, this.#options.policy);
     if (decision.admitted && !this.#queue.tryReserve()) {
@@ -379,7 +386,10 @@ export class Backpressure<T> {
   close(options: CloseOptions = {}): Promise<CloseResult<T>> {
     if (this.#closePromise !== undefined) return this.#closePromise;
 
-    const timeoutMs = number('timeoutMs', object('options', options).timeoutMs, 10_000, 0);
+    const rawTimeoutMs = object('options', options).timeoutMs;
+    // `Infinity` is the documented "wait as long as it takes"; any other value must be finite.
+    const timeoutMs =
+      rawTimeoutMs === Infinity ? Infinity : number('timeoutMs', rawTimeoutMs, 10_000, 0);
     const wasAccepting = this.#pausedBy === undefined;
     this.#closing = true;
     if (wasAccepting) this.#pause.emit({ reason: 'closing', depth: this.#depth() });
@@ -391,8 +401,12 @@ export class Backpressure<T> {
     const drained = await this.#waitUntilDrained(timeoutMs);
     this.#closed = true;
     // Abandon first: it also stops the pool, so nothing is dequeued while the rest is drained.
-    const interrupted = this.#workers.abandon();
-    const unprocessed = await this.#queue.drain();
+    const { interrupted, dequeuing } = this.#workers.abandon();
+    const taken = await Promise.all(dequeuing);
+    const unprocessed = [
+      ...taken.flatMap((item) => (item === undefined ? [] : [item.value])),
+      ...(await this.#queue.drain()),
+    ];
     this.#counters.returned += interrupted.length + unprocessed.length;
     for (const signal of this.#options.signals) signal.stop?.();
 
@@ -405,7 +419,8 @@ export class Backpressure<T> {
 
   /** Advances the gate and the signals, and reports a change of state to listeners. */
   #evaluate(): void {
-    if (!this.#signalsStarted) this.#startSignals();
+    // Once closing, a signal must not start: `close()` may already have stopped the signals.
+    if (!this.#signalsStarted && !this.#closing) this.#startSignals();
 
     const depth = this.#depth();
     this.#gate.update(depth, this.#gate.dwellHighMs === Infinity ? 0 : this.#currentDwellMs());
@@ -454,15 +469,30 @@ export class Backpressure<T> {
       return Promise.reject(new ClosedError());
     }
 
-    const pending = this.#queue.enqueueReserved(event);
+    // A backend that fails to store the event leaves its slot reserved: give it back here, so
+    // that a failing shared queue cannot leak capacity one request at a time.
+    let pending: void | Promise<void>;
+    try {
+      pending = this.#queue.enqueueReserved(event);
+    } catch (error) {
+      this.#releaseSlot();
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+
     if (pending === undefined) {
       this.#afterEnqueue();
       return Promise.resolve();
     }
 
-    return pending.then(() => {
-      this.#afterEnqueue();
-    });
+    return pending.then(
+      () => {
+        this.#afterEnqueue();
+      },
+      (error: unknown) => {
+        this.#releaseSlot();
+        throw error;
+      },
+    );
   }
 
   #afterEnqueue(): void {
@@ -480,6 +510,7 @@ export class Backpressure<T> {
   /** Re-evaluates the gate (so `resume` fires without waiting for a request) and the waiters. */
   #changed(): void {
     this.#evaluate();
+    if (this.#waiters.size === 0) return;
     for (const waiter of this.#waiters) waiter();
   }
 

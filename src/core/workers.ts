@@ -43,6 +43,8 @@ interface Job<T> {
   readonly controller: AbortController;
   /** Set when shutdown gave up on the job: whatever it does later is no longer counted. */
   abandoned: boolean;
+  /** The dequeue of a backend that answers asynchronously, until it resolves. */
+  dequeuing: Promise<QueuedItem<T> | undefined> | undefined;
 }
 
 /** Takes events from the queue and runs them, never more than `concurrency` at once. */
@@ -64,7 +66,12 @@ export class WorkerPool<T> {
   pump(): void {
     const { queue, concurrency } = this.#config;
     while (!this.#stopped && this.#jobs.size < concurrency && queue.size > 0) {
-      const job: Job<T> = { item: undefined, controller: new AbortController(), abandoned: false };
+      const job: Job<T> = {
+        item: undefined,
+        controller: new AbortController(),
+        abandoned: false,
+        dequeuing: undefined,
+      };
       // Counted before the dequeue resolves, so a slow backend cannot oversubscribe the workers.
       this.#jobs.add(job);
       void this.#run(job);
@@ -73,24 +80,31 @@ export class WorkerPool<T> {
 
   /**
    * Stops taking events and gives up on the jobs still running: their signals abort, and the
-   * events they hold are returned so that the caller can keep them.
+   * events they hold are returned so that the caller can keep them. Events still on their way
+   * out of an asynchronous backend are returned as promises: they were never attempted.
    */
-  abandon(): T[] {
+  abandon(): { interrupted: T[]; dequeuing: Promise<QueuedItem<T> | undefined>[] } {
     this.#stopped = true;
-    const events: T[] = [];
+    const interrupted: T[] = [];
+    const dequeuing: Promise<QueuedItem<T> | undefined>[] = [];
     for (const job of this.#jobs) {
       job.abandoned = true;
-      if (job.item !== undefined) events.push(job.item.value);
+      if (job.item !== undefined) interrupted.push(job.item.value);
+      else if (job.dequeuing !== undefined) dequeuing.push(job.dequeuing);
       job.controller.abort();
     }
 
     this.#jobs.clear();
-    return events;
+    return { interrupted, dequeuing };
   }
 
   async #run(job: Job<T>): Promise<void> {
     try {
-      const item = await this.#config.queue.dequeue();
+      const dequeued = this.#config.queue.dequeue();
+      if (dequeued instanceof Promise) job.dequeuing = dequeued;
+      const item = await dequeued;
+      job.dequeuing = undefined;
+      // An item that arrives after abandon() belongs to the dequeuing list handed to close().
       if (item !== undefined && !job.abandoned) await this.#attempt(job, item);
     } finally {
       if (!job.abandoned) {
