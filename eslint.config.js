@@ -3,7 +3,14 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Files that must run unchanged on Node, Bun, Deno and Workers. */
-const runtimeAgnostic = ['src/core/**/*.ts', 'src/http/**/*.ts', 'src/index.ts', 'src/adapters/hono.ts'];
+const runtimeAgnostic = [
+  'src/core/**/*.ts',
+  'src/http/**/*.ts',
+  'src/index.ts',
+  'src/adapters/hono.ts',
+  'src/metrics/otel.ts',
+  'src/metrics/readings.ts',
+];
 
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'node_modules/', '.bench/'] },

@@ -5,7 +5,12 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     node: 'src/adapters/node.ts',
+    express: 'src/adapters/express.ts',
+    koa: 'src/adapters/koa.ts',
+    hono: 'src/adapters/hono.ts',
     process: 'src/process.ts',
+    prometheus: 'src/metrics/prometheus.ts',
+    otel: 'src/metrics/otel.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -10,3 +10,13 @@ export {
   type GracefulShutdown,
   type GracefulShutdownOptions,
 } from './node/shutdown.js';
+export {
+  eventLoopDelaySignal,
+  eventLoopUtilizationSignal,
+  heapUsedSignal,
+  rssSignal,
+  type EventLoopDelaySignalOptions,
+  type EventLoopUtilizationSignalOptions,
+  type MemorySignalOptions,
+  type ProcessSignal,
+} from './node/signals.js';

@@ -24,7 +24,8 @@ import {
   type ReceiveOptions,
 } from '../http/options.js';
 import { statusResponse } from '../http/responses.js';
-import { admitNodeRequest, receiveNodeRequest, requestPath, writePlain } from '../node/request.js';
+import { pathOf } from '../http/slot.js';
+import { admitNodeRequest, receiveNodeRequest, writePlain } from '../node/request.js';
 
 export { handleExpectContinue } from '../node/request.js';
 export type { GuardOptions, ReceiveOptions } from '../http/options.js';
@@ -51,7 +52,7 @@ export function guard<T>(
 ): (req: IncomingMessage, res: ServerResponse) => NodeGuardResult<T> {
   const resolved = resolveGuardOptions(options);
   return function backpressureGuard(req, res) {
-    if (resolved.isExcluded(req.method ?? 'GET', requestPath(req))) return 'excluded';
+    if (resolved.isExcluded(req.method ?? 'GET', pathOf(req.url))) return 'excluded';
     return admitNodeRequest(receiver, req, res, resolved);
   };
 }

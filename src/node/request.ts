@@ -15,6 +15,7 @@ import {
   assertJsonContentType,
   concat,
   invalidEvent,
+  isJsonContentType,
   parseJson,
   RequestBodyError,
   tooLarge,
@@ -33,15 +34,20 @@ import {
   type PlainResponse,
 } from '../http/responses.js';
 import { ClosedError } from '../core/errors.js';
+import { holdEarlyAdmission, takeEarlyAdmission } from '../http/early-admission.js';
+import { pathOf } from '../http/slot.js';
 
-/** Admissions granted while answering `Expect: 100-continue`, waiting for their guard. */
-const admittedEarly = new WeakMap<IncomingMessage, Slot<never>>();
-
-/** The path of a request, without its query string. */
-export function requestPath(req: IncomingMessage): string {
-  const url = req.url ?? '/';
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
+/**
+ * A body an upstream parser already read, if it is one the receiver route may use: the stream
+ * has ended and the type was JSON. Parsers such as Express 4's leave `{}` on requests they skip,
+ * so the value alone proves nothing.
+ */
+export function upstreamJsonBody(
+  req: IncomingMessage,
+  body: unknown,
+): { readonly value: unknown } | undefined {
+  if (body === undefined || !req.readableEnded) return undefined;
+  return isJsonContentType(req.headers['content-type']) ? { value: body } : undefined;
 }
 
 /** Writes a plain response, unless the client is gone or a response was already started. */
@@ -80,7 +86,7 @@ export function admitNodeRequest<T>(
   res: ServerResponse,
   options: ResolvedGuardOptions,
 ): Slot<T> | undefined {
-  const early = admittedEarly.get(req) as Slot<T> | undefined;
+  const early = takeEarlyAdmission<T>(req);
   const admission = early ?? receiver.tryAdmit();
   if (!admission.admitted) {
     writePlain(res, nodeRejection(req, admission, options));
@@ -92,6 +98,8 @@ export function admitNodeRequest<T>(
   if (early === undefined) releaseOnClose(res, admission);
   return admission;
 }
+
+export { takeEarlyAdmission } from '../http/early-admission.js';
 
 function releaseOnClose(res: ServerResponse, slot: Slot<unknown>): void {
   res.once('close', () => {
@@ -145,9 +153,29 @@ export function readNodeBody(req: IncomingMessage, limitBytes: number): Promise<
 }
 
 /**
- * The receiver route's work after admission: check the content type, read and parse the body,
- * queue the event and answer 202. A bad body gets 400, 413 or 415 and its slot back.
+ * The receiver route's work after admission: check the content type, read and parse the body
+ * (unless an upstream parser already did: pass its result as `parsedBody`), queue the event, and
+ * return the response to send: 202, or 400, 413 or 415 for a bad body, whose slot is given back.
+ * Anything unexpected is rethrown for the framework's error handling.
  */
+export async function receiveNodeBody<T>(
+  receiver: Backpressure<T>,
+  slot: Slot<T>,
+  req: IncomingMessage,
+  options: ResolvedReceiveOptions<T>,
+  parsedBody?: { readonly value: unknown },
+): Promise<PlainResponse> {
+  try {
+    const body = parsedBody === undefined ? await readJson(req, options) : parsedBody.value;
+    await slot.enqueue(toEvent(body, options));
+    return acceptedResponse;
+  } catch (error) {
+    slot.release();
+    return failureResponse(receiver, req, error, options);
+  }
+}
+
+/** {@link receiveNodeBody}, with the response written to `res`. */
 export async function receiveNodeRequest<T>(
   receiver: Backpressure<T>,
   slot: Slot<T>,
@@ -156,23 +184,29 @@ export async function receiveNodeRequest<T>(
   options: ResolvedReceiveOptions<T>,
   parsedBody?: { readonly value: unknown },
 ): Promise<void> {
-  try {
-    const body = parsedBody?.value ?? (await readJson(req, options));
-    await slot.enqueue(toEvent(body, options));
-    writePlain(res, acceptedResponse);
-  } catch (error) {
-    slot.release();
-    if (error instanceof RequestBodyError) {
-      const close = error.status === 415 && unreadBodyIsLarge(req, options);
-      writePlain(res, bodyErrorResponse(error, close));
-      return;
-    }
+  writePlain(res, await receiveNodeBody(receiver, slot, req, options, parsedBody));
+}
 
-    if (!(error instanceof ClosedError)) throw error;
-    // The deadline of close() passed while this body was uploading: the event was not queued.
-    const rejection = receiver.tryAdmit();
-    if (!rejection.admitted) writePlain(res, nodeRejection(req, rejection, options));
+function failureResponse<T>(
+  receiver: Backpressure<T>,
+  req: IncomingMessage,
+  error: unknown,
+  options: ResolvedReceiveOptions<T>,
+): PlainResponse {
+  if (error instanceof RequestBodyError) {
+    // A 415 is decided before the body is read: a large unread body would poison the connection.
+    const close = error.status === 415 && unreadBodyIsLarge(req, options);
+    return bodyErrorResponse(error, close);
   }
+
+  if (!(error instanceof ClosedError)) throw error;
+  // The deadline of close() passed while this body was uploading: the event was not queued, and
+  // a closing receiver turns every request away with its closing rejection.
+  const admission = receiver.tryAdmit();
+  if (!admission.admitted) return nodeRejection(req, admission, options);
+
+  admission.release();
+  throw error;
 }
 
 async function readJson<T>(
@@ -218,7 +252,7 @@ export function handleExpectContinue<T>(
 ): () => void {
   const resolved = resolveGuardOptions(options);
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
-    if (resolved.isExcluded(req.method ?? 'GET', requestPath(req))) {
+    if (resolved.isExcluded(req.method ?? 'GET', pathOf(req.url))) {
       res.writeContinue();
       server.emit('request', req, res);
       return;
@@ -230,7 +264,7 @@ export function handleExpectContinue<T>(
       return;
     }
 
-    admittedEarly.set(req, admission);
+    holdEarlyAdmission(req, admission);
     // Released here too, in case the route that takes this request carries no guard.
     releaseOnClose(res, admission);
     res.writeContinue();

@@ -1,0 +1,175 @@
+/**
+ * The fetch-API half of every adapter built on Web `Request` and `Response` (Hono, and any
+ * handler of the form `(request) => Response`): admission from the request head, release of the
+ * slot when the client goes away, the receiver route's work on the body stream, and the shared
+ * plain responses turned into Web responses.
+ *
+ * Runtime-agnostic: it uses only what Node, Bun, Deno and Workers all provide.
+ *
+ * @module
+ */
+
+import type { Rejection } from '../core/admit.js';
+import { ClosedError } from '../core/errors.js';
+import type { Backpressure, Slot } from '../core/receiver.js';
+import {
+  assertDeclaredLength,
+  assertJsonContentType,
+  invalidEvent,
+  parseJson,
+  readStreamWithLimit,
+  RequestBodyError,
+} from './body.js';
+import {
+  mustCloseConnection,
+  type ResolvedGuardOptions,
+  type ResolvedReceiveOptions,
+} from './options.js';
+import {
+  acceptedResponse,
+  bodyErrorResponse,
+  rejectionResponse,
+  type PlainResponse,
+} from './responses.js';
+
+/** Statuses whose response must not carry a body (the Fetch standard's null body statuses). */
+const nullBodyStatuses = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * Turns a plain response into a Web `Response`. The runtime sets `Content-Length` itself.
+ *
+ * @example
+ * return toWebResponse(statusResponse(receiver, true));
+ */
+export function toWebResponse(plain: PlainResponse): Response {
+  // `new Response()` throws when a body comes with 204 or 304, which a rejectResponse hook may set.
+  const body = nullBodyStatuses.has(plain.status) ? null : plain.body;
+  return new Response(body, { status: plain.status, headers: plain.headers });
+}
+
+/**
+ * The rejection response for a Web request, asking the client to close the connection when the
+ * unread body is large or of unknown length.
+ *
+ * @example
+ * const admission = receiver.tryAdmit();
+ * if (!admission.admitted) return webRejection(request, admission, resolved);
+ */
+export function webRejection(
+  request: Request,
+  rejection: Rejection,
+  options: ResolvedGuardOptions,
+): Response {
+  const close = unreadBodyIsLarge(request, options);
+  return toWebResponse(rejectionResponse(rejection, close, options.rejectResponse));
+}
+
+/**
+ * Releases `slot` as soon as the request's `signal` aborts (the client went away). Returns a
+ * function that stops watching; call it when the response is done. Where a runtime gives the
+ * request no signal, nothing is watched and the caller's own release at the end still applies.
+ *
+ * @example
+ * const stopWatching = releaseOnAbort(request, slot);
+ * try {
+ *   return await handle(request, slot);
+ * } finally {
+ *   stopWatching();
+ *   slot.release(); // a no-op once the slot holds an event
+ * }
+ */
+export function releaseOnAbort(request: Request, slot: Slot<unknown>): () => void {
+  // Typed as optional on purpose: hand-made requests in some runtimes and test doubles lack it.
+  const signal = request.signal as AbortSignal | undefined;
+  if (signal === undefined) return noop;
+
+  if (signal.aborted) {
+    slot.release();
+    return noop;
+  }
+
+  const release = (): void => {
+    slot.release();
+  };
+  signal.addEventListener('abort', release, { once: true });
+  return () => {
+    signal.removeEventListener('abort', release);
+  };
+}
+
+/**
+ * Reads a Web request's body, refusing more than `limitBytes`: before reading when
+ * `Content-Length` already says so (413), and as soon as the stream passes the limit otherwise.
+ *
+ * @example
+ * const event = parseJson(await readWebBody(request, 64 * 1024));
+ */
+export function readWebBody(request: Request, limitBytes: number): Promise<Uint8Array> {
+  assertDeclaredLength(request.headers.get('content-length'), limitBytes);
+  return readStreamWithLimit(request.body, limitBytes);
+}
+
+/**
+ * The receiver route's work after admission: check the content type, read and parse the body,
+ * queue the event and answer 202. A bad body gets 400, 413 or 415 and its slot back; a body
+ * still uploading when `close()` gave up gets the closing rejection. `readBody` replaces the
+ * stream reader when a framework has already buffered the body.
+ *
+ * @example
+ * const admission = receiver.tryAdmit();
+ * if (!admission.admitted) return webRejection(request, admission, resolved);
+ * return receiveWebRequest(receiver, admission, request, resolved);
+ */
+export async function receiveWebRequest<T>(
+  receiver: Backpressure<T>,
+  slot: Slot<T>,
+  request: Request,
+  options: ResolvedReceiveOptions<T>,
+  readBody: (limitBytes: number) => Promise<Uint8Array> = (limitBytes) =>
+    readWebBody(request, limitBytes),
+): Promise<Response> {
+  try {
+    assertJsonContentType(request.headers.get('content-type'));
+    const body = parseJson(await readBody(options.limitBytes));
+    await slot.enqueue(toEvent(body, options));
+    return toWebResponse(acceptedResponse);
+  } catch (error) {
+    slot.release();
+    if (error instanceof RequestBodyError) {
+      // A 415 is sent before a byte of the body is read; the rest may still be on its way.
+      const close =
+        error.status === 415 && !request.bodyUsed && unreadBodyIsLarge(request, options);
+      return toWebResponse(bodyErrorResponse(error, close));
+    }
+
+    if (!(error instanceof ClosedError)) throw error;
+    // The deadline of close() passed while this body was uploading: the event was not queued.
+    const rejection = receiver.tryAdmit();
+    if (rejection.admitted) {
+      rejection.release();
+      throw error;
+    }
+
+    return webRejection(request, rejection, options);
+  }
+}
+
+function toEvent<T>(body: unknown, options: ResolvedReceiveOptions<T>): T {
+  try {
+    return options.toEvent(body);
+  } catch (error) {
+    throw invalidEvent(error);
+  }
+}
+
+function unreadBodyIsLarge(request: Request, options: ResolvedGuardOptions): boolean {
+  return mustCloseConnection(
+    request.headers.get('content-length'),
+    request.headers.get('transfer-encoding'),
+    options.drainLimitBytes,
+  );
+}
+
+function noop(): void {
+  // Nothing to undo.
+}
