@@ -6,6 +6,7 @@ export default defineConfig({
     index: 'src/index.ts',
     node: 'src/adapters/node.ts',
     express: 'src/adapters/express.ts',
+    fastify: 'src/adapters/fastify.ts',
     koa: 'src/adapters/koa.ts',
     hono: 'src/adapters/hono.ts',
     process: 'src/process.ts',

@@ -9,7 +9,9 @@
 export {
   admit,
   admitted,
+  rejectionReasons,
   retryAfterSeconds,
+  signalReasons,
   type Admitted,
   type AdmissionDecision,
   type AdmissionInput,
@@ -35,6 +37,7 @@ export {
   QueueFullError,
   SlotSettledError,
   isBackpressureError,
+  MissingSlotError,
   type BackpressureErrorCode,
 } from './core/errors.js';
 export {

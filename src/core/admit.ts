@@ -10,6 +10,17 @@
 /** Pressure signals that can close the gate besides the queue itself. */
 export type SignalReason = 'event_loop_delay' | 'event_loop_utilization' | 'heap_used' | 'rss';
 
+// Records rather than arrays: `satisfies` then rejects a reason added to the union and not here.
+const signalReasonSet = {
+  event_loop_delay: true,
+  event_loop_utilization: true,
+  heap_used: true,
+  rss: true,
+} satisfies Record<SignalReason, true>;
+
+/** Every {@link SignalReason}, for validation and for metrics that list each reason. */
+export const signalReasons = Object.keys(signalReasonSet) as readonly SignalReason[];
+
 /**
  * Why a request was rejected.
  *
@@ -21,6 +32,17 @@ export type SignalReason = 'event_loop_delay' | 'event_loop_utilization' | 'heap
  */
 export type RejectionReason =
   'saturated' | 'slow_consumer' | 'queue_full' | 'closing' | SignalReason;
+
+const rejectionReasonSet = {
+  saturated: true,
+  slow_consumer: true,
+  queue_full: true,
+  closing: true,
+  ...signalReasonSet,
+} satisfies Record<RejectionReason, true>;
+
+/** Every {@link RejectionReason}, so that metrics can show each one (at 0) before its first use. */
+export const rejectionReasons = Object.keys(rejectionReasonSet) as readonly RejectionReason[];
 
 /** The reasons that close the gate itself, as opposed to shutdown or a full queue. */
 export type GateReason = Exclude<RejectionReason, 'closing' | 'queue_full'>;
@@ -36,7 +58,10 @@ export interface AdmissionInput {
   readonly closedBy: GateReason | undefined;
   /** Events leaving the queue per second; 0 when not yet measured. */
   readonly drainRatePerSecond: number;
-  /** Recent p95 dwell in milliseconds, or `undefined` when too few samples exist. */
+  /**
+   * The dwell figure in milliseconds: recent p95, or the age of the oldest waiting event when the
+   * dwell gate is on and that is larger; `undefined` when too few samples exist.
+   */
   readonly p95DwellMs: number | undefined;
   /** True once shutdown has begun. */
   readonly closing: boolean;

@@ -159,7 +159,13 @@ export class HysteresisGate implements GateThresholds {
     }
 
     const dwell = parsed.dwell === undefined ? undefined : object('dwell', parsed.dwell);
-    this.dwellHighMs = number('dwell.highMs', dwell?.highMs, Infinity, 0);
+    // Given a dwell object, its bound is required: `{}` must not quietly turn the input off.
+    this.dwellHighMs = number(
+      'dwell.highMs',
+      dwell?.highMs,
+      dwell === undefined ? Infinity : undefined,
+      0,
+    );
     this.dwellLowMs = number('dwell.lowMs', dwell?.lowMs, 0, 0);
 
     if (dwell !== undefined && this.dwellLowMs >= this.dwellHighMs) {

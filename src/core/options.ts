@@ -5,12 +5,12 @@
  * @module
  */
 
-import type { AdmissionPolicy, SignalReason } from './admit.js';
+import { signalReasons, type AdmissionPolicy, type SignalReason } from './admit.js';
 import type { Clock, RandomSource } from './clock.js';
 import { mathRandom, monotonicClock } from './clock.js';
 import { OptionRangeError, OptionTypeError } from './errors.js';
 import type { ReceiverQueue } from './receiver-queue.js';
-import { errorStatus, fn, integer, number, object, requiredFn } from './validate.js';
+import { errorStatus, fn, integer, maxTimerMs, number, object, requiredFn } from './validate.js';
 
 /** What `process` receives besides the event. */
 export interface ProcessContext {
@@ -180,7 +180,7 @@ export function resolveOptions<T>(options: BackpressureOptions<T>): ResolvedOpti
 
   const retry = object('retry', raw.retry);
   const retryAfter = object('retryAfter', raw.retryAfter);
-  const initialDelayMs = number('retry.initialDelayMs', retry.initialDelayMs, 100, 0);
+  const initialDelayMs = number('retry.initialDelayMs', retry.initialDelayMs, 100, 0, maxTimerMs);
 
   const queue = raw.queue as ReceiverQueue<T> | undefined;
   if (
@@ -201,7 +201,7 @@ export function resolveOptions<T>(options: BackpressureOptions<T>): ResolvedOpti
     concurrency: integer('concurrency', raw.concurrency, 4, 1, 10_000),
     maxAttempts: integer('retry.maxAttempts', retry.maxAttempts, 3, 1, 1_000),
     initialDelayMs,
-    maxDelayMs: number('retry.maxDelayMs', retry.maxDelayMs, 10_000, initialDelayMs),
+    maxDelayMs: number('retry.maxDelayMs', retry.maxDelayMs, 10_000, initialDelayMs, maxTimerMs),
     backoffFactor: number('retry.factor', retry.factor, 2, 1),
     onDeadLetter: fn('onDeadLetter', raw.onDeadLetter),
     policy: resolvePolicy(raw, retryAfter),
@@ -255,6 +255,19 @@ function resolveSignals(value: unknown): readonly PressureSignal[] {
     const high = number(`${option}.high`, parsed.high, undefined);
     const low = number(`${option}.low`, parsed.low, undefined);
     if (low >= high) throw new OptionRangeError(`${option}.low`, `below its high (${high})`, low);
+    fn(`${option}.start`, parsed.start);
+    fn(`${option}.stop`, parsed.stop);
+    if (
+      typeof parsed.reason !== 'string' ||
+      !(signalReasons as readonly unknown[]).includes(parsed.reason)
+    ) {
+      throw new OptionRangeError(
+        `${option}.reason`,
+        `one of ${signalReasons.join(', ')}`,
+        parsed.reason,
+      );
+    }
+
     return signal as PressureSignal;
   });
 }

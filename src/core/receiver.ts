@@ -23,10 +23,11 @@ import {
   resolveOptions,
   type BackpressureOptions,
   type DeadLetter,
+  type Logger,
   type ResolvedOptions,
 } from './options.js';
 import type { ReceiverQueue } from './receiver-queue.js';
-import { number, object } from './validate.js';
+import { maxTimerMs, number, object } from './validate.js';
 import { WorkerPool } from './workers.js';
 
 /**
@@ -196,6 +197,9 @@ export class Backpressure<T> {
     };
     const tracker = this.#tracker;
     const random = resolved.random;
+    // With the dwell gate on, a rejection's Retry-After reads the figure the gate closed on.
+    const dwellFigure = (): number | undefined =>
+      this.#gate.dwellHighMs === Infinity ? tracker.dwell.p95Ms : this.#currentDwellMs();
     // The last three fields matter only to a rejection: as getters they cost nothing (no clock
     // read, no random draw) on the admit path, and admit() stays a function of what it reads.
     this.#input = {
@@ -208,7 +212,7 @@ export class Backpressure<T> {
         return tracker.drainRatePerSecond;
       },
       get p95DwellMs() {
-        return tracker.dwell.p95Ms;
+        return dwellFigure();
       },
       get jitter() {
         return random();
@@ -311,6 +315,9 @@ export class Backpressure<T> {
     }
 
     this.#counters.admitted++;
+    // The reservation may have taken depth to the high watermark: announce the pause now rather
+    // than at the next request. Checked first, so the common case pays one comparison.
+    if (input.depth + 1 >= this.#gate.highWatermark) this.#evaluate();
     return new ReservedSlot(this.#slotOwner);
   }
 
@@ -389,7 +396,9 @@ export class Backpressure<T> {
     const rawTimeoutMs = object('options', options).timeoutMs;
     // `Infinity` is the documented "wait as long as it takes"; any other value must be finite.
     const timeoutMs =
-      rawTimeoutMs === Infinity ? Infinity : number('timeoutMs', rawTimeoutMs, 10_000, 0);
+      rawTimeoutMs === Infinity
+        ? Infinity
+        : number('timeoutMs', rawTimeoutMs, 10_000, 0, maxTimerMs);
     const wasAccepting = this.#pausedBy === undefined;
     this.#closing = true;
     if (wasAccepting) this.#pause.emit({ reason: 'closing', depth: this.#depth() });
@@ -547,7 +556,8 @@ export class Backpressure<T> {
     this.#counters.deadLettered++;
     const { onDeadLetter, logger } = this.#options;
     if (onDeadLetter === undefined && this.#deadLetter.size === 0) {
-      logger.warn(
+      warnSafely(
+        logger,
         `backpressure: an event failed ${letter.attempts} attempts and no onDeadLetter handler ` +
           `is set (${this.#counters.deadLettered} so far): ${String(letter.error)}`,
       );
@@ -560,8 +570,17 @@ export class Backpressure<T> {
     Promise.resolve()
       .then(() => onDeadLetter(letter))
       .catch((error: unknown) => {
-        logger.warn(`backpressure: onDeadLetter threw: ${String(error)}`);
+        warnSafely(logger, `backpressure: onDeadLetter threw: ${String(error)}`);
       });
+  }
+}
+
+/** Reports through the user's logger; a logger that throws must not take a worker down. */
+function warnSafely(logger: Logger, message: string): void {
+  try {
+    logger.warn(message);
+  } catch {
+    // Nothing is left to report the failure to.
   }
 }
 

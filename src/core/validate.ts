@@ -71,6 +71,9 @@ export function fn<T extends (...args: never[]) => unknown>(
   return value as T;
 }
 
+/** The longest delay timers honour: a larger one fires at once (2^31 - 1 ms, about 24.8 days). */
+export const maxTimerMs = 2_147_483_647;
+
 /** A function that must be given; the caller casts it to the signature it documents. */
 export function requiredFn(option: string, value: unknown): (...args: never[]) => unknown {
   if (typeof value !== 'function') throw new OptionTypeError(option, 'a function', value);

@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { RejectionReason } from '../core/admit.js';
 import type { LatencySummary } from '../core/dwell-tracker.js';
 import type { BackpressureCounters, BackpressureSnapshot } from '../core/receiver.js';
 
@@ -46,18 +45,7 @@ export interface TotalReading extends Names {
   read(counters: BackpressureCounters): number;
 }
 
-/** Every rejection reason, so that each rejection series exists (at 0) before its first use. */
-export const rejectionReasons = Object.keys({
-  saturated: true,
-  slow_consumer: true,
-  queue_full: true,
-  closing: true,
-  event_loop_delay: true,
-  event_loop_utilization: true,
-  heap_used: true,
-  rss: true,
-  // `satisfies` makes a reason added to the union fail to compile until it is listed here.
-} satisfies Record<RejectionReason, true>) as readonly RejectionReason[];
+export { rejectionReasons } from '../core/admit.js';
 
 /** The quantiles of each latency summary, with the field of `LatencySummary` that holds each. */
 export const quantiles = [
