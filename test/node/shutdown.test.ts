@@ -8,7 +8,7 @@ import { createBackpressure } from '../../src/index.js';
 import { gracefulShutdown } from '../../src/node/shutdown.js';
 
 const fixture = new URL('./fixtures/shutdown-server.ts', import.meta.url).pathname;
-const adapters = ['node'];
+const adapters = ['node', 'express', 'fastify', 'koa', 'hono'];
 
 interface Outcome {
   accepted: number[];
