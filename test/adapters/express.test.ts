@@ -14,6 +14,7 @@ import {
   type ExpressHandler,
   type ReceiveOptions,
 } from '../../src/adapters/express.js';
+import { closeServer, started } from '../support/listen.js';
 import { describeAdapterContract, type StartedServer } from '../support/contract.js';
 import { createTestReceiver, saturate, type TestEvent } from '../support/receivers.js';
 
@@ -54,26 +55,9 @@ async function listen(
   app: Express | express4.Express,
   receiver: Backpressure<TestEvent>,
 ): Promise<StartedServer> {
-  const server = await new Promise<Server>((resolve) => {
-    const started: Server = app.listen(0, '127.0.0.1', () => {
-      resolve(started);
-    });
-  });
+  const server = app.listen(0, '127.0.0.1');
   handleExpectContinue(server, receiver, routeOptions);
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    server,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
+  return started(server);
 }
 
 describeAdapterContract('Express 5', {
@@ -113,23 +97,14 @@ describe.each(versions)('$version adapter', ({ create, json, form }) => {
   const servers: Server[] = [];
 
   afterEach(async () => {
-    for (const server of servers.splice(0)) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    for (const server of servers.splice(0)) await closeServer(server);
   });
 
   async function serve(app: Express): Promise<string> {
     app.use(reportError);
-    const server = await new Promise<Server>((resolve) => {
-      const started: Server = app.listen(0, '127.0.0.1', () => {
-        resolve(started);
-      });
-    });
+    const server = app.listen(0, '127.0.0.1');
     servers.push(server);
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    return `http://127.0.0.1:${address.port}`;
+    return (await started(server)).url;
   }
 
   function post(url: string, body: string, type = 'application/json'): Promise<Response> {

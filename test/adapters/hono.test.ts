@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Server } from 'node:http';
 
 import { serve } from '@hono/node-server';
@@ -7,6 +6,7 @@ import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 
 import { createBackpressure, SlotSettledError, type Slot } from '../../src/index.js';
 import { guard, receive, statusRoute, type BackpressureEnv } from '../../src/adapters/hono.js';
+import { started } from '../support/listen.js';
 import { describeAdapterContract, type StartedServer } from '../support/contract.js';
 import {
   createTestReceiver,
@@ -40,21 +40,7 @@ describeAdapterContract('hono', {
       port: 0,
       hostname: '127.0.0.1',
     }) as Server;
-    if (!server.listening) await once(server, 'listening');
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-
-    return {
-      url: `http://127.0.0.1:${address.port}`,
-      server,
-      close: () =>
-        new Promise((resolve) => {
-          server.closeAllConnections();
-          server.close(() => {
-            resolve();
-          });
-        }),
-    };
+    return started(server);
   },
 });
 

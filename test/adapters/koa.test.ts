@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 
 import Koa, { type Middleware } from 'koa';
@@ -15,6 +14,7 @@ import {
   type GuardOptions,
   type ReceiveOptions,
 } from '../../src/adapters/koa.js';
+import { started } from '../support/listen.js';
 import { describeAdapterContract, type StartedServer } from '../support/contract.js';
 import { openSocket, postHead, readUntil } from '../support/http.js';
 import { createTestReceiver, saturate, type TestEvent } from '../support/receivers.js';
@@ -89,26 +89,9 @@ function koaApp(Application: typeof Koa, receiver: Backpressure<TestEvent>): Koa
 
 /** Listens through `app.listen()`, as applications do, and hooks `Expect: 100-continue` there. */
 async function listen(app: Koa<State>, receiver?: Backpressure<TestEvent>): Promise<StartedServer> {
-  const server = await new Promise<Server>((resolve) => {
-    const started = app.listen(0, '127.0.0.1', () => {
-      resolve(started);
-    });
-  });
+  const server = app.listen(0, '127.0.0.1');
   if (receiver !== undefined) handleExpectContinue(server, receiver, routeOptions);
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    server,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
+  return started(server);
 }
 
 describeAdapterContract('Koa 3', {

@@ -5,6 +5,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { createBackpressure, type Slot } from '../../src/index.js';
 import { guard, receive, statusRoute, type NodeGuardResult } from '../../src/adapters/node.js';
 import { readNodeBody } from '../../src/node/request.js';
+import { started } from '../support/listen.js';
 import { describeAdapterContract, type StartedServer } from '../support/contract.js';
 import type { TestEvent } from '../support/receivers.js';
 
@@ -37,21 +38,7 @@ describeAdapterContract('node:http', {
       res.writeHead(202).end();
     }
 
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-
-    return {
-      url: `http://127.0.0.1:${address.port}`,
-      server,
-      close: () =>
-        new Promise((resolve) => {
-          server.closeAllConnections();
-          server.close(() => {
-            resolve();
-          });
-        }),
-    };
+    return started(server.listen(0, '127.0.0.1'));
   },
 });
 
