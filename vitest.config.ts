@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The packed-package tests need a build first: `npm run test:package` runs them after it.
+    exclude: [...configDefaults.exclude, 'test/package/**'],
     testTimeout: 60_000,
     hookTimeout: 30_000,
     coverage: {
