@@ -39,7 +39,8 @@ export class DrainRateMeter {
   readonly #tickMs: number;
   /** The share of each new tick in the average: 1 - e^(-tick/window). */
   readonly #alpha: number;
-  #tickStart: number;
+  /** Set by the first completion: idle time before it says nothing about the drain rate. */
+  #tickStart: number | undefined;
   #countInTick = 0;
   #rate = 0;
   #hasRate = false;
@@ -50,20 +51,24 @@ export class DrainRateMeter {
     this.#tickMs = number('tickMs', parsed.tickMs, 1_000, 1);
     const windowMs = number('windowMs', parsed.windowMs, 10_000, this.#tickMs);
     this.#alpha = 1 - Math.exp(-this.#tickMs / windowMs);
-    this.#tickStart = this.#clock();
   }
 
   /** Counts `count` completions now. */
   record(count = 1): void {
-    this.#advance(this.#clock());
+    const now = this.#clock();
+    this.#tickStart ??= now;
+    this.#advance(now);
     this.#countInTick += count;
   }
 
   /**
    * Completions per second, smoothed. Before the first tick ends it is the rate seen so far in
-   * that tick, so a fresh receiver does not report zero for a whole second.
+   * that tick, so a fresh receiver does not report zero for a whole second; before the first
+   * completion it is 0.
    */
   get ratePerSecond(): number {
+    if (this.#tickStart === undefined) return 0;
+
     const now = this.#clock();
     this.#advance(now);
     if (this.#hasRate) return this.#rate;
@@ -73,6 +78,8 @@ export class DrainRateMeter {
   }
 
   #advance(now: number): void {
+    if (this.#tickStart === undefined) return;
+
     const ticks = Math.floor((now - this.#tickStart) / this.#tickMs);
     if (ticks <= 0) return;
 

@@ -153,7 +153,8 @@ export class HysteresisGate implements GateThresholds {
     if (this.lowWatermark >= this.highWatermark) {
       throw new OptionRangeError(
         'lowWatermark',
-        `below highWatermark (${this.highWatermark})`,
+        `below highWatermark (${this.highWatermark}; a whole number counts slots, so 1 is one ` +
+          'slot: write a fraction such as 0.8, or capacity itself, for a share of capacity)',
         parsed.lowWatermark ?? this.lowWatermark,
       );
     }

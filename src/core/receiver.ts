@@ -197,6 +197,17 @@ export class Backpressure<T> {
     };
     const tracker = this.#tracker;
     const random = resolved.random;
+    // While there is a backlog every worker is busy, so the pool drains about `concurrency` events
+    // per processing time. The measured rate lags a spike (it is smoothed, and it decayed while
+    // the receiver idled), and a Retry-After from it alone would send clients away far too long.
+    const concurrency = resolved.concurrency;
+    const drainEstimate = (): number => {
+      const measured = tracker.drainRatePerSecond;
+      const p50 = tracker.processing.p50Ms;
+      return p50 === undefined || p50 <= 0
+        ? measured
+        : Math.max(measured, (concurrency * 1000) / p50);
+    };
     // With the dwell gate on, a rejection's Retry-After reads the figure the gate closed on.
     const dwellFigure = (): number | undefined =>
       this.#gate.dwellHighMs === Infinity ? tracker.dwell.p95Ms : this.#currentDwellMs();
@@ -209,7 +220,7 @@ export class Backpressure<T> {
       closedBy: undefined,
       closing: false,
       get drainRatePerSecond() {
-        return tracker.drainRatePerSecond;
+        return drainEstimate();
       },
       get p95DwellMs() {
         return dwellFigure();

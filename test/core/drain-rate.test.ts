@@ -52,15 +52,18 @@ describe('DrainRateMeter', () => {
     expect(meter.ratePerSecond).toBeLessThan(1e-6);
   });
 
-  it('counts idle ticks as zero before the tick a completion falls in', () => {
+  it('measures from the first completion, not from construction', () => {
     let now = 0;
     const meter = new DrainRateMeter({ clock: () => now, tickMs: 100, windowMs: 100 });
-
     now = 250;
+    expect(meter.ratePerSecond).toBe(0);
+
+    // Idle time before the first completion says nothing about how fast events drain.
     meter.record(3);
-    // Two empty ticks set the rate to 0; the third carries 3 completions per 100 ms.
     now = 300;
-    expect(meter.ratePerSecond).toBeCloseTo((1 - Math.exp(-1)) * 30, 10);
+    expect(meter.ratePerSecond).toBeCloseTo(60, 10);
+    now = 350;
+    expect(meter.ratePerSecond).toBeCloseTo(30, 10);
   });
 
   it('rejects a tick below 1 ms, a window shorter than the tick and a clock that is no function', () => {

@@ -115,7 +115,7 @@ describe('HysteresisGate', () => {
       OptionRangeError,
     );
     expect(() => new HysteresisGate({ capacity: 10, highWatermark: 5, lowWatermark: 6 })).toThrow(
-      'Expected `lowWatermark` to be below highWatermark (5), got number 6',
+      /^Expected `lowWatermark` to be below highWatermark \(5; .*1 is one slot.*\), got number 6$/,
     );
     // Fractions that resolve to the same count conflict as well.
     expect(

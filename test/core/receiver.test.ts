@@ -191,7 +191,8 @@ describe('createBackpressure', () => {
       pausedBy: undefined,
       closing: false,
       closed: false,
-      drainRatePerSecond: 1,
+      // One completion in the 500 ms since the first one: 2 per second.
+      drainRatePerSecond: 2,
       dwell: { samples: 2, p50Ms: 0, p95Ms: 500, p99Ms: 500 },
       processing: { samples: 1, p50Ms: 500, p95Ms: 500, p99Ms: 500 },
       signals: {},
@@ -246,5 +247,35 @@ describe('createBackpressure', () => {
 
     expect(refuse(receiver)).toMatchObject({ status: 429, reason: 'queue_full' });
     expect(receiver.snapshot().counters.rejectedByReason).toEqual({ queue_full: 1 });
+  });
+
+  it('bases Retry-After on what busy workers drain, not on a rate that lags the spike', async () => {
+    let now = 0;
+    const { process, calls } = controlledProcess<number>();
+    const receiver = createBackpressure({
+      capacity: 100,
+      highWatermark: 50,
+      lowWatermark: 10,
+      concurrency: 2,
+      process,
+      clock: () => now,
+      random: () => 0,
+      tracking: { minSamples: 1, refreshMs: 0 },
+    });
+    now = 60_000;
+    await receiver.push(0);
+    await receiver.push(1);
+    await settle();
+    // Two events took 100 ms each: too few completions yet for the smoothed rate to say much.
+    now += 100;
+    calls[0]!.resolve();
+    calls[1]!.resolve();
+    await settle();
+    for (let id = 2; receiver.isAccepting; id++) await receiver.push(id);
+
+    // Two workers at 100 ms an event drain 20 events a second: the 40 above the low watermark
+    // take 2 s, where the measured rate alone would have promised much longer.
+    expect(refuse(receiver).retryAfterSeconds).toBe(2);
+    expect(receiver.snapshot().drainRatePerSecond).toBeLessThan(20);
   });
 });
