@@ -1,0 +1,56 @@
+/**
+ * A webhook receiver on plain `node:http`.
+ *
+ *   npx tsx examples/node.ts
+ *   curl -i localhost:3000/webhooks -H 'content-type: application/json' -d '{"id":"evt_1"}'
+ *
+ * `POST /webhooks` answers 202 once the event is queued, or 429 with `Retry-After` when the
+ * queue is saturated; `GET /health` serves the receiver's snapshot. Ctrl-C (or SIGTERM) stops
+ * admitting, drains the queue for up to ten seconds, and exits. `PORT` picks the port.
+ *
+ * @module
+ */
+
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { handleExpectContinue, receive, statusRoute } from '../src/adapters/node.js';
+import { createBackpressure } from '../src/index.js';
+import { gracefulShutdown } from '../src/process.js';
+
+interface WebhookEvent {
+  readonly id: string;
+}
+
+const receiver = createBackpressure<WebhookEvent>({
+  capacity: 1_000,
+  concurrency: 4,
+  // Stands in for the slow part: a database write, a call to another service.
+  process: async (event) => {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    console.log(`processed ${event.id}`);
+  },
+});
+
+const webhooks = receive(receiver, {
+  limitBytes: 256 * 1024,
+  toEvent: (body) => {
+    const id = (body as { id?: unknown }).id;
+    if (typeof id !== 'string') throw new TypeError('`id` must be a string');
+    return { id };
+  },
+});
+const health = statusRoute(receiver, { readiness: true });
+
+const server = createServer((req, res) => {
+  if (req.method === 'POST' && req.url === '/webhooks') webhooks(req, res);
+  else if (req.method === 'GET' && req.url === '/health') health(req, res);
+  else res.writeHead(404).end();
+});
+// Tells a sender that asked `Expect: 100-continue` to keep its body when it would be refused.
+handleExpectContinue(server, receiver, { exclude: ['/health'] });
+
+server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
+  console.log(`listening on http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+});
+gracefulShutdown({ receiver, servers: [server], timeoutMs: 10_000 });
