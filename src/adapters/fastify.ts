@@ -309,7 +309,8 @@ export function receive<T>(
  * sheds its own status requests.
  *
  * @example
- * app.get('/status', { config: { backpressure: false } }, statusRoute(receiver, { readiness: true }));
+ * const status = statusRoute(receiver, { readiness: true });
+ * app.get('/status', { config: { backpressure: false } }, status);
  */
 export function statusRoute<T>(
   receiver: Backpressure<T>,

@@ -41,7 +41,7 @@ export interface PressureSignal {
   readonly low: number;
   /** The current value. Called on every admission decision: it must be cheap (a cached read). */
   read(): number;
-  /** Starts sampling; called once, on the first evaluation of the gate (a decision or a snapshot). */
+  /** Starts sampling; called once, at the first evaluation of the gate (decision or snapshot). */
   start?(): void;
   /** Stops sampling and frees timers; called by `close()`. */
   stop?(): void;

@@ -144,7 +144,8 @@ export class WorkerPool<T> {
 
       events.retried();
       await sleep(delayMs, job.controller.signal);
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- abandon() may have run during the sleep
+      // abandon() may have run during the sleep, which flow analysis cannot see.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set concurrently
       if (job.abandoned) return;
       delayMs = Math.min(delayMs * this.#config.backoffFactor, this.#config.maxDelayMs);
     }

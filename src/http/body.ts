@@ -99,7 +99,9 @@ export function parseJson(bytes: Uint8Array): unknown {
   }
 }
 
-/** Wraps an error thrown by the user's `toEvent` as a 400: the body was well-formed but unusable. */
+/**
+ * Wraps an error thrown by the user's `toEvent` as a 400: the body was well-formed but unusable.
+ */
 export function invalidEvent(error: unknown): RequestBodyError {
   const detail = error instanceof Error ? error.message : String(error);
   return new RequestBodyError('ERR_BACKPRESSURE_BODY_INVALID', `Invalid event: ${detail}`);

@@ -47,7 +47,10 @@ export interface SampledSignalConfig {
   readonly source: ReadingSource;
 }
 
-/** A {@link ProcessSignal} whose value is refreshed every `refreshMs` from a {@link ReadingSource}. */
+/**
+ * A {@link ProcessSignal} whose value is refreshed every `refreshMs` from a
+ * {@link ReadingSource}.
+ */
 export class SampledSignal implements ProcessSignal {
   readonly reason: SignalReason;
   readonly high: number;
