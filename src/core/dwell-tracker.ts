@@ -175,7 +175,7 @@ class SampleRing {
   }
 }
 
-/** The nearest-rank percentile: the smallest sample with at least `p` of the samples at or below. */
+/** The nearest-rank percentile: the smallest sample with a share `p` of samples at or below it. */
 function nearestRank(sorted: Float64Array, p: number): number {
   const rank = Math.max(1, Math.ceil(p * sorted.length));
   return sorted[rank - 1] ?? Number.NaN;

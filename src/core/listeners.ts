@@ -7,7 +7,7 @@
 /** Removes the listener it was returned for. Calling it again does nothing. */
 export type Disposer = () => void;
 
-/** Listeners for one kind of event. A throwing listener is reported; it never breaks the emitter. */
+/** Listeners for one kind of event. A throwing listener is reported and breaks nothing. */
 export class Listeners<A> {
   readonly #listeners = new Set<(arg: A) => void>();
   readonly #onError: (error: unknown) => void;
