@@ -87,7 +87,7 @@ export function guard<T>(
     if (!admission.admitted) return webRejection(c.req.raw, admission, resolved);
 
     c.set('backpressure', admission);
-    const stopWatching = releaseOnAbort(c.req.raw, admission);
+    const stopWatching = releaseWhenClientGoes(c, admission);
     try {
       await next();
     } finally {
@@ -129,7 +129,7 @@ export function receive<T>(
     const admission = admitRequest(receiver, nodeRequestOf(c));
     if (!admission.admitted) return webRejection(request, admission, resolved);
 
-    const stopWatching = releaseOnAbort(request, admission);
+    const stopWatching = releaseWhenClientGoes(c, admission);
     try {
       return await receiveWebRequest(receiver, admission, request, resolved, cachedBodyReader(c));
     } finally {
@@ -176,4 +176,33 @@ function cachedBodyReader(c: Context): ((limitBytes: number) => Promise<Uint8Arr
 function nodeRequestOf(c: Context): object | undefined {
   const env = c.env as { incoming?: unknown } | undefined;
   return typeof env?.incoming === 'object' && env.incoming !== null ? env.incoming : undefined;
+}
+
+/**
+ * Releases `slot` if the client goes away first. On Node, `@hono/node-server` passes the
+ * `ServerResponse` as `c.env.outgoing`, whose 'close' event is nearly free; reading
+ * `request.signal` there would build a whole Web `Request` for every request.
+ */
+function releaseWhenClientGoes(c: Context, slot: Slot<unknown>): () => void {
+  const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+  if (!isEmitter(outgoing)) return releaseOnAbort(c.req.raw, slot);
+
+  const release = (): void => {
+    slot.release();
+  };
+  outgoing.once('close', release);
+  return () => {
+    outgoing.off('close', release);
+  };
+}
+
+// Property signatures, not methods: they are always called on their object, never detached.
+interface Emitter {
+  once: (event: string, listener: () => void) => unknown;
+  off: (event: string, listener: () => void) => unknown;
+}
+
+function isEmitter(value: unknown): value is Emitter {
+  const candidate = value as Partial<Emitter> | null | undefined;
+  return typeof candidate?.once === 'function' && typeof candidate.off === 'function';
 }

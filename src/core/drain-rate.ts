@@ -53,9 +53,8 @@ export class DrainRateMeter {
     this.#alpha = 1 - Math.exp(-this.#tickMs / windowMs);
   }
 
-  /** Counts `count` completions now. */
-  record(count = 1): void {
-    const now = this.#clock();
+  /** Counts `count` completions at `now` (by default, the clock's reading). */
+  record(count = 1, now = this.#clock()): void {
     this.#tickStart ??= now;
     this.#advance(now);
     this.#countInTick += count;

@@ -40,7 +40,6 @@ export interface WorkerPoolConfig<T> {
 interface Job<T> {
   /** The event, once the dequeue has resolved. */
   item: QueuedItem<T> | undefined;
-  readonly controller: AbortController;
   /** Set when shutdown gave up on the job: whatever it does later is no longer counted. */
   abandoned: boolean;
   /** The dequeue of a backend that answers asynchronously, until it resolves. */
@@ -51,6 +50,10 @@ interface Job<T> {
 export class WorkerPool<T> {
   readonly #config: WorkerPoolConfig<T>;
   readonly #jobs = new Set<Job<T>>();
+  // One controller for the whole pool: abandon() gives up on every job at once, and a controller
+  // per event would cost more than the rest of the event's bookkeeping together.
+  readonly #controller = new AbortController();
+  readonly #signal = this.#controller.signal;
   #stopped = false;
 
   constructor(config: WorkerPoolConfig<T>) {
@@ -66,12 +69,7 @@ export class WorkerPool<T> {
   pump(): void {
     const { queue, concurrency } = this.#config;
     while (!this.#stopped && this.#jobs.size < concurrency && queue.size > 0) {
-      const job: Job<T> = {
-        item: undefined,
-        controller: new AbortController(),
-        abandoned: false,
-        dequeuing: undefined,
-      };
+      const job: Job<T> = { item: undefined, abandoned: false, dequeuing: undefined };
       // Counted before the dequeue resolves, so a slow backend cannot oversubscribe the workers.
       this.#jobs.add(job);
       void this.#run(job);
@@ -91,10 +89,10 @@ export class WorkerPool<T> {
       job.abandoned = true;
       if (job.item !== undefined) interrupted.push(job.item.value);
       else if (job.dequeuing !== undefined) dequeuing.push(job.dequeuing);
-      job.controller.abort();
     }
 
     this.#jobs.clear();
+    this.#controller.abort();
     return { interrupted, dequeuing };
   }
 
@@ -118,17 +116,20 @@ export class WorkerPool<T> {
   async #attempt(job: Job<T>, item: QueuedItem<T>): Promise<void> {
     const { clock, tracker, events, maxAttempts } = this.#config;
     job.item = item;
-    const dwellMs = clock() - item.enqueuedAt;
-    tracker.recordDwell(dwellMs);
+    // Each clock reading serves every figure taken at that moment: reads cost ~100 ns here.
+    const dequeuedAt = clock();
+    const dwellMs = dequeuedAt - item.enqueuedAt;
+    tracker.recordDwell(dwellMs, dequeuedAt);
     let delayMs = this.#config.initialDelayMs;
 
     for (let attempt = 1; ; attempt++) {
-      const startedAt = clock();
-      const context: ProcessContext = { attempt, dwellMs, signal: job.controller.signal };
+      const startedAt = attempt === 1 ? dequeuedAt : clock();
+      const context: ProcessContext = { attempt, dwellMs, signal: this.#signal };
       try {
         await this.#config.process(item.value, context);
         if (job.abandoned) return;
-        tracker.recordCompletion(clock() - startedAt);
+        const finishedAt = clock();
+        tracker.recordCompletion(finishedAt - startedAt, finishedAt);
         events.processed();
         return;
       } catch (error) {
@@ -136,14 +137,15 @@ export class WorkerPool<T> {
         events.failedAttempt();
 
         if (attempt >= maxAttempts) {
-          tracker.recordCompletion(clock() - startedAt);
+          const finishedAt = clock();
+          tracker.recordCompletion(finishedAt - startedAt, finishedAt);
           events.deadLettered(item.value, error, attempt);
           return;
         }
       }
 
       events.retried();
-      await sleep(delayMs, job.controller.signal);
+      await sleep(delayMs, this.#signal);
       // abandon() may have run during the sleep, which flow analysis cannot see.
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set concurrently
       if (job.abandoned) return;

@@ -12,7 +12,7 @@ import type { RequestBodyError } from './body.js';
 /** A response as plain data, ready for any framework to send. */
 export interface PlainResponse {
   readonly status: number;
-  /** Lower-case header names. */
+  /** Lower-case header names; `content-length` is present on responses built ahead of time. */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
 }
@@ -63,6 +63,33 @@ export function rejectionResponse(
   closeConnection: boolean,
   hook?: RejectResponseHook,
 ): PlainResponse {
+  const close = closeConnection || rejection.reason === 'closing';
+  if (hook !== undefined) return buildRejection(rejection, close, hook);
+
+  // Without a hook, a rejection depends only on these four values: under a flood the same few
+  // responses are sent thousands of times, so each is built, serialised and measured once.
+  const key = `${rejection.status} ${rejection.retryAfterSeconds} ${String(close)} ${String(
+    rejection.reason === 'closing',
+  )}`;
+  let response = rejectionCache.get(key);
+  if (response === undefined) {
+    const built = buildRejection(rejection, close, undefined);
+    response = { ...built, headers: withLength(built.headers, built.body) };
+    // Retry-After is clamped to a small range in practice; the bound only guards odd settings.
+    if (rejectionCache.size >= 1024) rejectionCache.clear();
+    rejectionCache.set(key, response);
+  }
+
+  return response;
+}
+
+const rejectionCache = new Map<string, PlainResponse>();
+
+function buildRejection(
+  rejection: Rejection,
+  close: boolean,
+  hook: RejectResponseHook | undefined,
+): PlainResponse {
   const problem = rejectionProblem(rejection);
   const shaped = hook?.(rejection, problem);
   const body = shaped?.body ?? problem;
@@ -73,13 +100,23 @@ export function rejectionResponse(
     // RFC 9110 §10.2.3: delay-seconds, a non-negative integer. Never overridden by the hook.
     'retry-after': String(rejection.retryAfterSeconds),
   };
-  if (closeConnection || rejection.reason === 'closing') headers.connection = 'close';
+  if (close) headers.connection = 'close';
 
   return {
     status: shaped?.status ?? rejection.status,
     headers,
     body: typeof body === 'string' ? body : JSON.stringify(body),
   };
+}
+
+const encoder = new TextEncoder();
+
+/** `headers` with the body's length in bytes, for responses built once and sent many times. */
+function withLength(
+  headers: Readonly<Record<string, string>>,
+  body: string,
+): Record<string, string> {
+  return { ...headers, 'content-length': String(encoder.encode(body).byteLength) };
 }
 
 /**
@@ -102,7 +139,7 @@ export function bodyErrorResponse(error: RequestBodyError, closeConnection = fal
 /** The response of a receiver route once the event is queued. */
 export const acceptedResponse: PlainResponse = Object.freeze({
   status: 202,
-  headers: Object.freeze({ 'content-type': 'application/json' }),
+  headers: Object.freeze(withLength({ 'content-type': 'application/json' }, '{"accepted":true}')),
   body: '{"accepted":true}',
 });
 

@@ -13,12 +13,14 @@ import type { Rejection } from '../core/admit.js';
 import { ClosedError } from '../core/errors.js';
 import type { Backpressure, Slot } from '../core/receiver.js';
 import {
+  aborted,
   assertDeclaredLength,
   assertJsonContentType,
   invalidEvent,
   parseJson,
   readStreamWithLimit,
   RequestBodyError,
+  tooLarge,
 } from './body.js';
 import {
   mustCloseConnection,
@@ -104,9 +106,18 @@ export function releaseOnAbort(request: Request, slot: Slot<unknown>): () => voi
  * @example
  * const event = parseJson(await readWebBody(request, 64 * 1024));
  */
-export function readWebBody(request: Request, limitBytes: number): Promise<Uint8Array> {
-  assertDeclaredLength(request.headers.get('content-length'), limitBytes);
-  return readStreamWithLimit(request.body, limitBytes);
+export async function readWebBody(request: Request, limitBytes: number): Promise<Uint8Array> {
+  const declared = request.headers.get('content-length');
+  assertDeclaredLength(declared, limitBytes);
+  if (declared === null) return readStreamWithLimit(request.body, limitBytes);
+
+  // A declared length within the limit already bounds what arrayBuffer() buffers, and runtimes
+  // read a whole body much faster than through a stream (on @hono/node-server, several times).
+  const buffer = await request.arrayBuffer().catch(() => {
+    throw aborted();
+  });
+  if (buffer.byteLength > limitBytes) throw tooLarge(limitBytes);
+  return new Uint8Array(buffer);
 }
 
 /**

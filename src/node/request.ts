@@ -53,11 +53,13 @@ export function upstreamJsonBody(
 /** Writes a plain response, unless the client is gone or a response was already started. */
 export function writePlain(res: ServerResponse, response: PlainResponse): void {
   if (res.headersSent || res.destroyed) return;
+
   // A known length spares the client chunked decoding and lets the connection be reused.
-  res.writeHead(response.status, {
-    ...response.headers,
-    'content-length': Buffer.byteLength(response.body),
-  });
+  const headers =
+    response.headers['content-length'] === undefined
+      ? { ...response.headers, 'content-length': Buffer.byteLength(response.body) }
+      : response.headers;
+  res.writeHead(response.status, headers);
   res.end(response.body);
 }
 
