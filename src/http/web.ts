@@ -10,29 +10,18 @@
  */
 
 import type { Rejection } from '../core/admit.js';
-import { ClosedError } from '../core/errors.js';
 import type { Backpressure, Slot } from '../core/receiver.js';
 import {
   aborted,
   assertDeclaredLength,
   assertJsonContentType,
-  invalidEvent,
   parseJson,
   readStreamWithLimit,
-  RequestBodyError,
   tooLarge,
 } from './body.js';
-import {
-  mustCloseConnection,
-  type ResolvedGuardOptions,
-  type ResolvedReceiveOptions,
-} from './options.js';
-import {
-  acceptedResponse,
-  bodyErrorResponse,
-  rejectionResponse,
-  type PlainResponse,
-} from './responses.js';
+import { type ResolvedGuardOptions, type ResolvedReceiveOptions } from './options.js';
+import { type PlainResponse } from './responses.js';
+import { receiveEvent, rejectionFor, type BodyHead } from './receive.js';
 
 /** Statuses whose response must not carry a body (the Fetch standard's null body statuses). */
 const nullBodyStatuses = new Set([101, 103, 204, 205, 304]);
@@ -62,8 +51,16 @@ export function webRejection(
   rejection: Rejection,
   options: ResolvedGuardOptions,
 ): Response {
-  const close = unreadBodyIsLarge(request, options);
-  return toWebResponse(rejectionResponse(rejection, close, options.rejectResponse));
+  return toWebResponse(rejectionFor(webBodyHead(request), rejection, options));
+}
+
+/** What a Web request's head says about its body. */
+function webBodyHead(request: Request): BodyHead {
+  return {
+    contentLength: request.headers.get('content-length'),
+    transferEncoding: request.headers.get('transfer-encoding'),
+    bodyUnread: !request.bodyUsed,
+  };
 }
 
 /**
@@ -139,46 +136,11 @@ export async function receiveWebRequest<T>(
   readBody: (limitBytes: number) => Promise<Uint8Array> = (limitBytes) =>
     readWebBody(request, limitBytes),
 ): Promise<Response> {
-  try {
+  const response = await receiveEvent(receiver, slot, webBodyHead(request), options, async () => {
     assertJsonContentType(request.headers.get('content-type'));
-    const body = parseJson(await readBody(options.limitBytes));
-    await slot.enqueue(toEvent(body, options));
-    return toWebResponse(acceptedResponse);
-  } catch (error) {
-    slot.release();
-    if (error instanceof RequestBodyError) {
-      // A 415 is sent before a byte of the body is read; the rest may still be on its way.
-      const close =
-        error.status === 415 && !request.bodyUsed && unreadBodyIsLarge(request, options);
-      return toWebResponse(bodyErrorResponse(error, close));
-    }
-
-    if (!(error instanceof ClosedError)) throw error;
-    // The deadline of close() passed while this body was uploading: the event was not queued.
-    const rejection = receiver.tryAdmit();
-    if (rejection.admitted) {
-      rejection.release();
-      throw error;
-    }
-
-    return webRejection(request, rejection, options);
-  }
-}
-
-function toEvent<T>(body: unknown, options: ResolvedReceiveOptions<T>): T {
-  try {
-    return options.toEvent(body);
-  } catch (error) {
-    throw invalidEvent(error);
-  }
-}
-
-function unreadBodyIsLarge(request: Request, options: ResolvedGuardOptions): boolean {
-  return mustCloseConnection(
-    request.headers.get('content-length'),
-    request.headers.get('transfer-encoding'),
-    options.drainLimitBytes,
-  );
+    return parseJson(await readBody(options.limitBytes));
+  });
+  return toWebResponse(response);
 }
 
 function noop(): void {

@@ -8,34 +8,27 @@
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
-import type { Admission, Backpressure, Slot } from '../core/receiver.js';
+import type { Backpressure, Slot } from '../core/receiver.js';
 import {
   aborted,
   assertDeclaredLength,
   assertJsonContentType,
   concat,
-  invalidEvent,
   isJsonContentType,
   parseJson,
-  RequestBodyError,
   tooLarge,
 } from '../http/body.js';
 import {
-  mustCloseConnection,
   resolveGuardOptions,
   type GuardOptions,
   type ResolvedGuardOptions,
   type ResolvedReceiveOptions,
 } from '../http/options.js';
-import {
-  acceptedResponse,
-  bodyErrorResponse,
-  rejectionResponse,
-  type PlainResponse,
-} from '../http/responses.js';
-import { ClosedError } from '../core/errors.js';
+import { rejectionResponse, type PlainResponse } from '../http/responses.js';
 import { holdEarlyAdmission, takeEarlyAdmission } from '../http/early-admission.js';
 import { pathOf } from '../http/slot.js';
+import { receiveEvent, rejectionFor, type BodyHead } from '../http/receive.js';
+import type { Rejection } from '../core/admit.js';
 
 /**
  * A body an upstream parser already read, if it is one the receiver route may use: the stream
@@ -66,15 +59,19 @@ export function writePlain(res: ServerResponse, response: PlainResponse): void {
 /** The rejection response for a Node request, closing the connection if its body is unread. */
 export function nodeRejection(
   req: IncomingMessage,
-  rejection: Extract<Admission<unknown>, { admitted: false }>,
+  rejection: Rejection,
   options: ResolvedGuardOptions,
 ): PlainResponse {
-  const close = mustCloseConnection(
-    req.headers['content-length'],
-    req.headers['transfer-encoding'],
-    options.drainLimitBytes,
-  );
-  return rejectionResponse(rejection, close, options.rejectResponse);
+  return rejectionFor(nodeBodyHead(req), rejection, options);
+}
+
+/** What a Node request's head says about its body. */
+export function nodeBodyHead(req: IncomingMessage): BodyHead {
+  return {
+    contentLength: req.headers['content-length'],
+    transferEncoding: req.headers['transfer-encoding'],
+    bodyUnread: !req.readableEnded,
+  };
 }
 
 /**
@@ -160,21 +157,16 @@ export function readNodeBody(req: IncomingMessage, limitBytes: number): Promise<
  * return the response to send: 202, or 400, 413 or 415 for a bad body, whose slot is given back.
  * Anything unexpected is rethrown for the framework's error handling.
  */
-export async function receiveNodeBody<T>(
+export function receiveNodeBody<T>(
   receiver: Backpressure<T>,
   slot: Slot<T>,
   req: IncomingMessage,
   options: ResolvedReceiveOptions<T>,
   parsedBody?: { readonly value: unknown },
 ): Promise<PlainResponse> {
-  try {
-    const body = parsedBody === undefined ? await readJson(req, options) : parsedBody.value;
-    await slot.enqueue(toEvent(body, options));
-    return acceptedResponse;
-  } catch (error) {
-    slot.release();
-    return failureResponse(receiver, req, error, options);
-  }
+  return receiveEvent(receiver, slot, nodeBodyHead(req), options, () =>
+    parsedBody === undefined ? readJson(req, options) : parsedBody.value,
+  );
 }
 
 /** {@link receiveNodeBody}, with the response written to `res`. */
@@ -189,53 +181,12 @@ export async function receiveNodeRequest<T>(
   writePlain(res, await receiveNodeBody(receiver, slot, req, options, parsedBody));
 }
 
-function failureResponse<T>(
-  receiver: Backpressure<T>,
-  req: IncomingMessage,
-  error: unknown,
-  options: ResolvedReceiveOptions<T>,
-): PlainResponse {
-  if (error instanceof RequestBodyError) {
-    // A 415 is decided before the body is read: a large unread body would poison the connection.
-    const close = error.status === 415 && unreadBodyIsLarge(req, options);
-    return bodyErrorResponse(error, close);
-  }
-
-  if (!(error instanceof ClosedError)) throw error;
-  // The deadline of close() passed while this body was uploading: the event was not queued, and
-  // a closing receiver turns every request away with its closing rejection.
-  const admission = receiver.tryAdmit();
-  if (!admission.admitted) return nodeRejection(req, admission, options);
-
-  admission.release();
-  throw error;
-}
-
 async function readJson<T>(
   req: IncomingMessage,
   options: ResolvedReceiveOptions<T>,
 ): Promise<unknown> {
   assertJsonContentType(req.headers['content-type']);
   return parseJson(await readNodeBody(req, options.limitBytes));
-}
-
-function toEvent<T>(body: unknown, options: ResolvedReceiveOptions<T>): T {
-  try {
-    return options.toEvent(body);
-  } catch (error) {
-    throw invalidEvent(error);
-  }
-}
-
-function unreadBodyIsLarge(req: IncomingMessage, options: ResolvedGuardOptions): boolean {
-  return (
-    !req.readableEnded &&
-    mustCloseConnection(
-      req.headers['content-length'],
-      req.headers['transfer-encoding'],
-      options.drainLimitBytes,
-    )
-  );
 }
 
 /**
