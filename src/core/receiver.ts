@@ -238,7 +238,7 @@ export class Backpressure<T> {
     this.#reject = new Listeners(warn);
     this.#deadLetter = new Listeners(warn);
     this.#slotOwner = {
-      commit: (event) => this.#commit(event),
+      commit: (event, slot) => this.#commit(event, slot),
       release: () => {
         this.#releaseSlot();
       },
@@ -483,9 +483,10 @@ export class Backpressure<T> {
     for (const signal of this.#options.signals) signal.start?.();
   }
 
-  #commit(event: T): Promise<void> {
+  #commit(event: T, slot: ReservedSlot<T>): Promise<void> {
     if (this.#closed) {
       this.#releaseSlot();
+      slot.failed();
       return Promise.reject(new ClosedError());
     }
 
@@ -496,6 +497,7 @@ export class Backpressure<T> {
       pending = this.#queue.enqueueReserved(event);
     } catch (error) {
       this.#releaseSlot();
+      slot.failed();
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
 
@@ -510,6 +512,7 @@ export class Backpressure<T> {
       },
       (error: unknown) => {
         this.#releaseSlot();
+        slot.failed();
         throw error;
       },
     );
@@ -597,7 +600,8 @@ function warnSafely(logger: Logger, message: string): void {
 
 /** How a slot reaches back into its receiver without widening the receiver's public surface. */
 interface SlotOwner<T> {
-  commit(event: T): Promise<void>;
+  /** Queues the event; on failure the reservation is returned and `slot.failed()` called. */
+  commit(event: T, slot: ReservedSlot<T>): Promise<void>;
   release(): void;
 }
 
@@ -618,7 +622,12 @@ class ReservedSlot<T> implements Slot<T> {
     if (this.#state !== 'reserved') return Promise.reject(new SlotSettledError(this.#state));
 
     this.#state = 'enqueued';
-    return this.#owner.commit(event);
+    return this.#owner.commit(event, this);
+  }
+
+  /** The event could not be queued and the reservation was returned: the slot holds nothing. */
+  failed(): void {
+    this.#state = 'released';
   }
 
   release(): void {

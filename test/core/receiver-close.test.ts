@@ -168,6 +168,9 @@ describe('close()', () => {
     expect(receiver.snapshot()).toMatchObject({ reserved: 1, closed: true });
 
     await expect(slot.enqueue('late')).rejects.toThrow(ClosedError);
+    // The slot holds nothing: it reads as released, and releasing it again changes nothing.
+    expect(slot.state).toBe('released');
+    slot.release();
     expect(receiver.snapshot()).toMatchObject({ depth: 0, reserved: 0 });
     expect(receiver.snapshot().counters).toMatchObject({ enqueued: 0, released: 1 });
     await expect(receiver.push('later')).resolves.toMatchObject({ reason: 'closing' });

@@ -134,10 +134,14 @@ describe('a custom ReceiverQueue', () => {
       },
     });
 
-    await expect(reserve(receiver).enqueue('a')).rejects.toThrow('backend unreachable');
+    const first = reserve(receiver);
+    await expect(first.enqueue('a')).rejects.toThrow('backend unreachable');
+    expect(first.state).toBe('released');
     expect(receiver.snapshot()).toMatchObject({ depth: 0, reserved: 0 });
     failure = 'reject';
-    await expect(reserve(receiver).enqueue('b')).rejects.toThrow('backend timed out');
+    const second = reserve(receiver);
+    await expect(second.enqueue('b')).rejects.toThrow('backend timed out');
+    expect(second.state).toBe('released');
     expect(receiver.snapshot()).toMatchObject({ depth: 0, reserved: 0 });
     expect(receiver.snapshot().counters).toMatchObject({ admitted: 2, enqueued: 0, released: 2 });
   });
