@@ -15,8 +15,8 @@ import {
   type RejectionReason,
 } from './admit.js';
 import { BoundedQueue } from './bounded-queue.js';
-import { DwellTracker, type LatencySummary } from './dwell-tracker.js';
-import { ClosedError, SlotSettledError } from './errors.js';
+import { DwellTracker } from './dwell-tracker.js';
+import { ClosedError } from './errors.js';
 import { HysteresisGate, hysteresis } from './hysteresis-gate.js';
 import { Listeners, type Disposer } from './listeners.js';
 import {
@@ -27,106 +27,29 @@ import {
   type ResolvedOptions,
 } from './options.js';
 import type { ReceiverQueue } from './receiver-queue.js';
+import type {
+  Admission,
+  BackpressureCounters,
+  BackpressureSnapshot,
+  CloseOptions,
+  CloseResult,
+  PauseEvent,
+  ResumeEvent,
+} from './receiver-types.js';
+import { ReservedSlot, type SlotOwner } from './slot.js';
 import { maxTimerMs, number, object } from './validate.js';
 import { WorkerPool } from './workers.js';
 
-/**
- * A reserved place in the queue, given to an admitted request. Fill it with `enqueue()` once the
- * body is parsed, or `release()` it if the request fails; releasing after an enqueue is a no-op,
- * so an adapter may release unconditionally when the response ends.
- */
-export interface Slot<T> {
-  readonly admitted: true;
-  /** `reserved` until the slot is filled (`enqueued`) or given back (`released`). */
-  readonly state: 'reserved' | 'enqueued' | 'released';
-  /**
-   * Puts the event into the reserved slot. Resolves once it is queued; only then may the request
-   * be answered with a 2xx. Rejects with `ClosedError` after `close()` has given up waiting.
-   */
-  enqueue(event: T): Promise<void>;
-  /** Gives the slot back unfilled. Does nothing once the slot is settled. */
-  release(): void;
-}
-
-/** The answer to `tryAdmit()`: a slot to fill, or a rejection to send. */
-export type Admission<T> = Slot<T> | Rejection;
-
-/** Counters since the receiver was created. */
-export interface BackpressureCounters {
-  /** Requests given a slot. */
-  readonly admitted: number;
-  readonly rejected: number;
-  readonly rejectedByReason: Readonly<Partial<Record<RejectionReason, number>>>;
-  /** Slots filled with an event: every event answered with a 2xx. */
-  readonly enqueued: number;
-  /** Slots given back unfilled (aborted upload, bad body). */
-  readonly released: number;
-  readonly processed: number;
-  /** Attempts that threw or rejected, retried or not. */
-  readonly failedAttempts: number;
-  readonly retried: number;
-  readonly deadLettered: number;
-  /** Events handed back by `close()`. */
-  readonly returned: number;
-}
-
-/** A point-in-time view for health routes and metrics. */
-export interface BackpressureSnapshot {
-  readonly capacity: number;
-  /** Queued plus reserved. */
-  readonly depth: number;
-  readonly queued: number;
-  readonly reserved: number;
-  readonly inFlight: number;
-  readonly concurrency: number;
-  readonly highWatermark: number;
-  readonly lowWatermark: number;
-  readonly accepting: boolean;
-  /** What holds admission closed, or `undefined` while accepting. */
-  readonly pausedBy: RejectionReason | undefined;
-  readonly closing: boolean;
-  readonly closed: boolean;
-  readonly drainRatePerSecond: number;
-  readonly dwell: LatencySummary;
-  readonly processing: LatencySummary;
-  /** The current value of each extra gate input, by its reason. */
-  readonly signals: Readonly<Partial<Record<RejectionReason, number>>>;
-  readonly counters: BackpressureCounters;
-}
-
-/** Options of `close()`. */
-export interface CloseOptions {
-  /**
-   * How long to wait for uploads in progress, the queue and the running jobs, in milliseconds.
-   * `Infinity` waits for as long as it takes.
-   * @default 10_000
-   */
-  timeoutMs?: number;
-}
-
-/** What `close()` hands back: the events it could not see through. */
-export interface CloseResult<T> {
-  /** Events still queued at the deadline, never attempted. Oldest first. */
-  readonly unprocessed: T[];
-  /**
-   * Events whose processing had started but not finished at the deadline. Their `signal` was
-   * aborted; they may have had effects, so replay them only if `process` is idempotent.
-   */
-  readonly interrupted: T[];
-  /** True when everything finished before the deadline. */
-  readonly drained: boolean;
-}
-
-/** Payload of a `pause` event. */
-export interface PauseEvent {
-  readonly reason: RejectionReason;
-  readonly depth: number;
-}
-
-/** Payload of a `resume` event. */
-export interface ResumeEvent {
-  readonly depth: number;
-}
+export type {
+  Admission,
+  BackpressureCounters,
+  BackpressureSnapshot,
+  CloseOptions,
+  CloseResult,
+  PauseEvent,
+  ResumeEvent,
+  Slot,
+} from './receiver-types.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -595,45 +518,5 @@ function warnSafely(logger: Logger, message: string): void {
     logger.warn(message);
   } catch {
     // Nothing is left to report the failure to.
-  }
-}
-
-/** How a slot reaches back into its receiver without widening the receiver's public surface. */
-interface SlotOwner<T> {
-  /** Queues the event; on failure the reservation is returned and `slot.failed()` called. */
-  commit(event: T, slot: ReservedSlot<T>): Promise<void>;
-  release(): void;
-}
-
-class ReservedSlot<T> implements Slot<T> {
-  readonly admitted = true as const;
-  #state: Slot<T>['state'] = 'reserved';
-  readonly #owner: SlotOwner<T>;
-
-  constructor(owner: SlotOwner<T>) {
-    this.#owner = owner;
-  }
-
-  get state(): Slot<T>['state'] {
-    return this.#state;
-  }
-
-  enqueue(event: T): Promise<void> {
-    if (this.#state !== 'reserved') return Promise.reject(new SlotSettledError(this.#state));
-
-    this.#state = 'enqueued';
-    return this.#owner.commit(event, this);
-  }
-
-  /** The event could not be queued and the reservation was returned: the slot holds nothing. */
-  failed(): void {
-    this.#state = 'released';
-  }
-
-  release(): void {
-    if (this.#state !== 'reserved') return;
-
-    this.#state = 'released';
-    this.#owner.release();
   }
 }
