@@ -11,7 +11,9 @@ describe('createBackpressure', () => {
       highWatermark: 8,
       lowWatermark: 4,
       concurrency: 1,
-      process: (event) => {
+      // Asynchronous, as real work is: a synchronous process would drain each event as it came.
+      process: async (event) => {
+        await Promise.resolve();
         processed.push(event);
       },
     });

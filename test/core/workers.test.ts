@@ -40,6 +40,22 @@ describe('the workers', () => {
     expect(receiver.snapshot().processing).toMatchObject({ samples: 1, p50Ms: 120 });
   });
 
+  it('finish an event whose process answers synchronously before enqueue resolves', async () => {
+    const seen: number[] = [];
+    const receiver = createBackpressure<number>({
+      process: (event) => {
+        seen.push(event);
+      },
+    });
+
+    await receiver.push(1);
+    await receiver.push(2);
+
+    expect(seen).toEqual([1, 2]);
+    expect(receiver.snapshot()).toMatchObject({ depth: 0, inFlight: 0 });
+    expect(receiver.snapshot().counters).toMatchObject({ enqueued: 2, processed: 2 });
+  });
+
   it('treat a synchronous throw like a rejected promise', async () => {
     const letters: DeadLetter<string>[] = [];
     const failure = new Error('sync failure');
