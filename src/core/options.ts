@@ -56,7 +56,9 @@ export interface Logger {
 export interface BackpressureOptions<T> {
   /**
    * The slow work: called once per event, at most `concurrency` at a time. A rejected promise or a
-   * throw is retried with backoff, then reported to `onDeadLetter`.
+   * throw is retried with backoff, then reported to `onDeadLetter`. It is called as soon as a
+   * worker is free, which may be inside the `enqueue()` that queued the event: keep its
+   * synchronous part short, and await the slow part.
    * @example async (event) => { await db.insert(event); }
    */
   process: (event: T, context: ProcessContext) => unknown;
