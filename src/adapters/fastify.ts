@@ -38,7 +38,6 @@ import type { Backpressure, CloseOptions, CloseResult, Slot } from '../core/rece
 import { boolean, fn, number, object } from '../core/validate.js';
 import { RequestBodyError, tooLarge } from '../http/body.js';
 import {
-  mustCloseConnection,
   resolveGuardOptions,
   resolveReceiveOptions,
   type GuardOptions,
@@ -46,12 +45,14 @@ import {
   type ResolvedGuardOptions,
 } from '../http/options.js';
 import { bodyErrorResponse, statusResponse, type PlainResponse } from '../http/responses.js';
+import { unreadBodyIsLarge } from '../http/receive.js';
 import { pathOf } from '../http/slot.js';
 import {
   handleExpectContinue,
   nodeRejection,
   receiveNodeBody,
-  takeEarlyAdmission,
+  admitNode,
+  nodeBodyHead,
   upstreamJsonBody,
 } from '../node/request.js';
 
@@ -285,7 +286,10 @@ export function receive<T>(
         error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
           ? tooLarge(request.routeOptions.bodyLimit)
           : new RequestBodyError(code, error.message);
-      sendPlain(reply, bodyErrorResponse(refusal, unreadBodyIsLarge(request, resolved)));
+      sendPlain(
+        reply,
+        bodyErrorResponse(refusal, unreadBodyIsLarge(nodeBodyHead(request.raw), resolved)),
+      );
     },
     handler: async function backpressureReceive(request, reply) {
       const admission = (request.backpressure as Slot<T> | null) ?? receiver.tryAdmit();
@@ -333,22 +337,15 @@ function admissionHook<T>(
       return;
     }
 
-    const early = takeEarlyAdmission(request.raw);
-    const admission = early ?? receiver.tryAdmit();
+    // Released on the response's 'close', which comes both when it ends and when the client
+    // leaves mid-upload: Fastify's onResponse misses the second.
+    const admission = admitNode(receiver, request.raw, reply.raw);
     if (!admission.admitted) {
       // A callback hook that sends the reply ends the request: `done` must not follow.
       sendPlain(reply, nodeRejection(request.raw, admission, options));
       return;
     }
 
-    // The response's 'close' comes both when it ends and when the client leaves mid-upload, which
-    // Fastify's onResponse misses; release() after an enqueue does nothing. An early admission
-    // carries this listener already.
-    if (early === undefined) {
-      reply.raw.once('close', () => {
-        admission.release();
-      });
-    }
     request.backpressure = admission;
     done();
   };
@@ -356,17 +353,4 @@ function admissionHook<T>(
 
 function sendPlain(reply: FastifyReply, response: PlainResponse): FastifyReply {
   return reply.code(response.status).headers(response.headers).send(response.body);
-}
-
-/** True when Fastify refused the body before reading it and too much of it may still come. */
-function unreadBodyIsLarge(request: FastifyRequest, options: ResolvedGuardOptions): boolean {
-  const { headers } = request.raw;
-  return (
-    !request.raw.readableEnded &&
-    mustCloseConnection(
-      headers['content-length'],
-      headers['transfer-encoding'],
-      options.drainLimitBytes,
-    )
-  );
 }

@@ -22,7 +22,6 @@
 import type { Middleware, ParameterizedContext } from 'koa';
 
 import type { Backpressure, Slot } from '../core/receiver.js';
-import { admitRequest } from '../http/early-admission.js';
 import { isSlot, pathOf, requireSlot } from '../http/slot.js';
 import {
   resolveGuardOptions,
@@ -32,7 +31,7 @@ import {
   type ResolvedGuardOptions,
 } from '../http/options.js';
 import { statusResponse, type PlainResponse } from '../http/responses.js';
-import { nodeRejection, receiveNodeBody, upstreamJsonBody } from '../node/request.js';
+import { admitNode, nodeRejection, receiveNodeBody, upstreamJsonBody } from '../node/request.js';
 
 export { handleExpectContinue } from '../node/request.js';
 export type { GuardOptions, ReceiveOptions } from '../http/options.js';
@@ -153,18 +152,11 @@ function admit<T>(
   ctx: KoaContext<T>,
   options: ResolvedGuardOptions,
 ): Slot<T> | undefined {
-  const admission = admitRequest(receiver, ctx.req);
-  if (!admission.admitted) {
-    respond(ctx, nodeRejection(ctx.req, admission, options));
-    return undefined;
-  }
+  const admission = admitNode(receiver, ctx.req, ctx.res);
+  if (admission.admitted) return admission;
 
-  // Attached before anything awaits: 'close' fires both when the response ends and when the
-  // client disconnects mid-upload, and release() after an enqueue does nothing.
-  ctx.res.once('close', () => {
-    admission.release();
-  });
-  return admission;
+  respond(ctx, nodeRejection(ctx.req, admission, options));
+  return undefined;
 }
 
 /** Writes a shared response through Koa, which sends it once the middleware chain unwinds. */

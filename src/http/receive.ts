@@ -48,9 +48,21 @@ export function rejectionFor(
 }
 
 /**
- * Reads the body with `readBody` (parsed JSON, or a promise of it), queues the event `toEvent` makes of it,
- * and returns the response: 202, or 400, 413 or 415 for a body that cannot be taken (its slot is
- * given back), or the closing rejection when `close()` gave up while the body was uploading.
+ * True when some of the body is still unread and too large (or of unknown size) to drain: a
+ * refusal sent now must close the connection, or those bytes would meet the next request.
+ */
+export function unreadBodyIsLarge(head: BodyHead, options: ResolvedGuardOptions): boolean {
+  return (
+    head.bodyUnread &&
+    mustCloseConnection(head.contentLength, head.transferEncoding, options.drainLimitBytes)
+  );
+}
+
+/**
+ * Reads the body with `readBody` (parsed JSON, or a promise of it), queues the event `toEvent`
+ * makes of it, and returns the response: 202, or 400, 413 or 415 for a body that cannot be
+ * taken (its slot is given back), or the closing rejection when `close()` gave up while the body
+ * was uploading.
  * Anything unexpected is rethrown, for the framework's error handling.
  */
 export async function receiveEvent<T>(
@@ -86,11 +98,7 @@ function failureResponse<T>(
 ): PlainResponse {
   if (error instanceof RequestBodyError) {
     // A 415 is decided before the body is read: a large unread body would poison the connection.
-    const close =
-      error.status === 415 &&
-      head.bodyUnread &&
-      mustCloseConnection(head.contentLength, head.transferEncoding, options.drainLimitBytes);
-    return bodyErrorResponse(error, close);
+    return bodyErrorResponse(error, error.status === 415 && unreadBodyIsLarge(head, options));
   }
 
   if (!(error instanceof ClosedError)) throw error;

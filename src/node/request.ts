@@ -8,7 +8,7 @@
 
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
-import type { Backpressure, Slot } from '../core/receiver.js';
+import type { Admission, Backpressure, Slot } from '../core/receiver.js';
 import {
   aborted,
   assertDeclaredLength,
@@ -85,16 +85,32 @@ export function admitNodeRequest<T>(
   res: ServerResponse,
   options: ResolvedGuardOptions,
 ): Slot<T> | undefined {
-  const early = takeEarlyAdmission<T>(req);
-  const admission = early ?? receiver.tryAdmit();
-  if (!admission.admitted) {
-    writePlain(res, nodeRejection(req, admission, options));
-    return undefined;
-  }
+  const admission = admitNode(receiver, req, res);
+  if (admission.admitted) return admission;
 
+  writePlain(res, nodeRejection(req, admission, options));
+  return undefined;
+}
+
+/**
+ * The admission of a Node request: the slot granted while answering its
+ * `Expect: 100-continue`, if any, otherwise the receiver's decision now. An admitted slot is
+ * released when the response closes, unless the route filled it first. Adapters that answer in
+ * their own idiom (Koa, Fastify) call this and send the rejection themselves.
+ */
+export function admitNode<T>(
+  receiver: Backpressure<T>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Admission<T> {
+  const early = takeEarlyAdmission<T>(req);
+  if (early !== undefined) return early;
+
+  const admission = receiver.tryAdmit();
   // Attached before anything awaits: 'close' fires both when the response ends and when the
-  // client disconnects mid-upload, and release() after an enqueue does nothing.
-  if (early === undefined) releaseOnClose(res, admission);
+  // client disconnects mid-upload, and release() after an enqueue does nothing. An early
+  // admission carries this listener already.
+  if (admission.admitted) releaseOnClose(res, admission);
   return admission;
 }
 
