@@ -35,7 +35,7 @@ import fp from 'fastify-plugin';
 
 import { OptionTypeError } from '../core/errors.js';
 import type { Backpressure, CloseOptions, CloseResult, Slot } from '../core/receiver.js';
-import { boolean, fn, number, object } from '../core/validate.js';
+import { boolean, fn, object, timeoutOption } from '../core/validate.js';
 import { RequestBodyError, tooLarge } from '../http/body.js';
 import {
   resolveGuardOptions,
@@ -193,9 +193,8 @@ function receiverOption(value: unknown): Backpressure<unknown> {
 
 function closeOptionsOf(value: unknown): CloseOptions {
   if (value === undefined) return {};
-  // `Infinity` is close()'s own "as long as it takes"; anything else must be a finite duration.
-  if (value === Infinity) return { timeoutMs: Infinity };
-  return { timeoutMs: number('closeTimeoutMs', value, undefined, 0) };
+  // Checked at registration with close()'s own rule, so that a bad value fails `register()`.
+  return { timeoutMs: timeoutOption('closeTimeoutMs', value, 10_000) };
 }
 
 function answerExpectContinue(

@@ -37,7 +37,7 @@ import type {
   ResumeEvent,
 } from './receiver-types.js';
 import { ReservedSlot, type SlotOwner } from './slot.js';
-import { maxTimerMs, number, object } from './validate.js';
+import { object, timeoutOption } from './validate.js';
 import { WorkerPool } from './workers.js';
 
 export type {
@@ -327,16 +327,12 @@ export class Backpressure<T> {
   close(options: CloseOptions = {}): Promise<CloseResult<T>> {
     if (this.#closePromise !== undefined) return this.#closePromise;
 
-    const rawTimeoutMs = object('options', options).timeoutMs;
-    // `Infinity` is the documented "wait as long as it takes"; any other value must be finite.
-    const timeoutMs =
-      rawTimeoutMs === Infinity
-        ? Infinity
-        : number('timeoutMs', rawTimeoutMs, 10_000, 0, maxTimerMs);
+    // `Infinity` is the documented "wait as long as it takes".
+    const deadlineMs = timeoutOption('timeoutMs', object('options', options).timeoutMs, 10_000);
     const wasAccepting = this.#pausedBy === undefined;
     this.#closing = true;
     if (wasAccepting) this.#pause.emit({ reason: 'closing', depth: this.#depth() });
-    this.#closePromise = this.#shutdown(timeoutMs);
+    this.#closePromise = this.#shutdown(deadlineMs);
     return this.#closePromise;
   }
 

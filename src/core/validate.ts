@@ -74,6 +74,14 @@ export function fn<T extends (...args: never[]) => unknown>(
 /** The longest delay timers honour: a larger one fires at once (2^31 - 1 ms, about 24.8 days). */
 export const maxTimerMs = 2_147_483_647;
 
+/**
+ * A timer duration in milliseconds: finite up to {@link maxTimerMs}, or `Infinity` for "no
+ * deadline", or `fallback` when `value` is undefined.
+ */
+export function timeoutOption(option: string, value: unknown, fallback: number): number {
+  return value === Infinity ? Infinity : number(option, value, fallback, 0, maxTimerMs);
+}
+
 /** A function that must be given; the caller casts it to the signature it documents. */
 export function requiredFn(option: string, value: unknown): (...args: never[]) => unknown {
   if (typeof value !== 'function') throw new OptionTypeError(option, 'a function', value);

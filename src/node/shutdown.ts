@@ -13,7 +13,7 @@ import type { Server } from 'node:http';
 import { OptionTypeError } from '../core/errors.js';
 import { Backpressure, type CloseResult } from '../core/receiver.js';
 import { resolveLogger, type Logger } from '../core/options.js';
-import { boolean, fn, integer, number, object } from '../core/validate.js';
+import { boolean, fn, integer, maxTimerMs, number, object } from '../core/validate.js';
 
 /** Options of {@link gracefulShutdown}. */
 export interface GracefulShutdownOptions<T> {
@@ -97,10 +97,13 @@ export function gracefulShutdown<T>(options: GracefulShutdownOptions<T>): Gracef
   async function run(): Promise<CloseResult<T>> {
     dispose();
     // A backstop for a hung onUnprocessed or server: the orchestrator's patience is finite.
-    const deadline = setTimeout(() => {
-      logger.warn('backpressure: shutdown overran its grace period; exiting now');
-      if (exit) process.exit(1);
-    }, config.timeoutMs + config.graceMs);
+    const deadline = setTimeout(
+      () => {
+        logger.warn('backpressure: shutdown overran its grace period; exiting now');
+        if (exit) process.exit(1);
+      },
+      Math.min(config.timeoutMs + config.graceMs, maxTimerMs),
+    );
     deadline.unref();
 
     let failed = false;
@@ -153,8 +156,8 @@ function resolveShutdownOptions<T>(
     close: fn('close', raw.close),
     onUnprocessed: fn('onUnprocessed', raw.onUnprocessed),
     signals: array<NodeJS.Signals>('signals', raw.signals, ['SIGTERM', 'SIGINT']),
-    timeoutMs: number('timeoutMs', raw.timeoutMs, 10_000, 0),
-    graceMs: integer('graceMs', raw.graceMs, 5_000, 0),
+    timeoutMs: number('timeoutMs', raw.timeoutMs, 10_000, 0, maxTimerMs),
+    graceMs: integer('graceMs', raw.graceMs, 5_000, 0, maxTimerMs),
     exit: boolean('exit', raw.exit, true),
     logger: resolveLogger(raw.logger),
   };

@@ -117,6 +117,7 @@ describe('Fastify adapter', () => {
       [{ receiver: { tryAdmit: 1 } }, OptionTypeError, 'receiver'],
       [{ handleExpectContinue: 'yes' }, OptionTypeError, 'handleExpectContinue'],
       [{ closeTimeoutMs: -1 }, OptionRangeError, 'closeTimeoutMs'],
+      [{ closeTimeoutMs: 2 ** 31 }, OptionRangeError, 'closeTimeoutMs'],
       [{ closeTimeoutMs: '5s' }, OptionTypeError, 'closeTimeoutMs'],
       [{ onUnprocessed: 'log' }, OptionTypeError, 'onUnprocessed'],
       [{ drainLimitBytes: 1.5 }, OptionRangeError, 'drainLimitBytes'],

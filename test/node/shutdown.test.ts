@@ -96,6 +96,8 @@ describe('gracefulShutdown', () => {
       // @ts-expect-error timeoutMs is a number
       expect(() => gracefulShutdown({ receiver, timeoutMs: '1s' })).toThrow(TypeError);
       expect(() => gracefulShutdown({ receiver, graceMs: -1 })).toThrow(RangeError);
+      // Timers fire at once past 2^31 - 1 ms: such a deadline would end the process at once.
+      expect(() => gracefulShutdown({ receiver, timeoutMs: 2 ** 31 })).toThrow(/`timeoutMs`/);
     });
 
     it('can shut down without exiting, and removes its signal listeners', async () => {
